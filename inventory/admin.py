@@ -1,0 +1,86 @@
+from django.contrib import admin
+
+from inventory.models import (
+    CostDimension,
+    InventoryTransaction,
+    Item,
+    ItemGroup,
+    ItemModelGroup,
+    Journal,
+    OnHand,
+    Site,
+    Warehouse,
+)
+from ledger.admin import ReadOnlyAdmin
+
+
+class WarehouseInline(admin.TabularInline):
+    model = Warehouse
+    extra = 0
+
+
+@admin.register(Site)
+class SiteAdmin(admin.ModelAdmin):
+    list_display = ("code", "name")
+    inlines = [WarehouseInline]
+
+
+@admin.register(Warehouse)
+class WarehouseAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "site")
+    list_filter = ("site",)
+
+
+@admin.register(ItemGroup)
+class ItemGroupAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "inventory_receipt_account", "cogs_account")
+    search_fields = ("code", "name")
+    fieldsets = (
+        (None, {"fields": ("code", "name")}),
+        ("Posting accounts", {"fields": (
+            "inventory_receipt_account", "inventory_issue_account", "cogs_account", "purchase_accrual_account",
+            "packing_slip_offset_account", "inventory_profit_account", "inventory_loss_account",
+            "price_difference_account", "cost_revaluation_account",
+        )}),
+    )
+
+
+@admin.register(ItemModelGroup)
+class ItemModelGroupAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "valuation_method", "include_physical_value", "physical_negative_allowed",
+                    "financial_negative_allowed", "post_physical_inventory")
+    list_filter = ("valuation_method",)
+
+
+@admin.register(Item)
+class ItemAdmin(admin.ModelAdmin):
+    list_display = ("number", "name", "item_type", "item_group", "model_group", "default_cost_price", "tracking")
+    list_filter = ("item_group", "model_group", "item_type", "tracking")
+    search_fields = ("number", "name")
+    list_select_related = ("item_group", "model_group")
+
+
+@admin.register(InventoryTransaction)
+class InventoryTransactionAdmin(ReadOnlyAdmin):
+    list_display = ("ref", "item", "site", "warehouse", "status", "qty", "date_physical", "date_financial",
+                    "cost_amount_posted", "cost_amount_adjustment", "value_open")
+    list_filter = ("status", "source_type", "value_open")
+    search_fields = ("ref", "item__number")
+    list_select_related = ("item", "site", "warehouse")
+
+
+@admin.register(Journal)
+class JournalAdmin(ReadOnlyAdmin):
+    list_display = ("number", "journal_type", "status", "created_by", "posted_at")
+    list_filter = ("journal_type", "status")
+
+
+@admin.register(OnHand)
+class OnHandAdmin(ReadOnlyAdmin):
+    list_display = ("item", "site", "warehouse", "tracking_number", "physical_qty", "financial_qty", "financial_value")
+    list_select_related = ("item", "site", "warehouse")
+
+
+@admin.register(CostDimension)
+class CostDimensionAdmin(ReadOnlyAdmin):
+    list_display = ("key", "item", "site", "warehouse", "financial_qty", "financial_value", "physical_qty", "physical_value")

@@ -1,0 +1,25 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from inventory.services.imports import items_import
+
+
+class Command(BaseCommand):
+    help = "Create or update items from a CSV file (header item,name,item_group,model_group,unit_cost). A file with any bad row changes nothing."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path)
+
+    def handle(self, *args, **options):
+        path: Path = options["file"]
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except OSError as error:
+            raise CommandError(f"Cannot read {path}: {error.strerror}") from error
+        result = items_import(text=text)
+        if not result.ok:
+            for line, message in result.errors:
+                self.stderr.write(f"{path.name}: line {line}: {message}")
+            raise CommandError(f"{len(result.errors)} bad row(s); nothing was imported.")
+        self.stdout.write(self.style.SUCCESS(f"Imported {result.posted} items."))

@@ -1,0 +1,395 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+
+from ledger.models import MainAccount
+from ledger.money import AMOUNT_FIELD, QUANTITY_FIELD, UNIT_COST_FIELD
+
+
+class Site(models.Model):
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [models.CheckConstraint(condition=~Q(code=""), name="site_code_not_blank")]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Warehouse(models.Model):
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="warehouses")
+    code = models.CharField(max_length=20)
+    name = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["site__code", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "code"], name="warehouse_code_unique_per_site"),
+            models.CheckConstraint(condition=~Q(code=""), name="warehouse_code_not_blank"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site_id and self.site.code}/{self.code}"
+
+
+class PostingType(models.TextChoices):
+    """The accounts an item group posts to (AX's inventory posting profile, reduced to what Costbook
+    posts). Receipt and issue usually point at the same balance-sheet inventory account."""
+
+    INVENTORY_RECEIPT = "inventory_receipt", "Inventory receipt"
+    INVENTORY_ISSUE = "inventory_issue", "Inventory issue"
+    COST_OF_GOODS_SOLD = "cogs", "Cost of goods sold"
+    PURCHASE_ACCRUAL = "purchase_accrual", "Purchase accrual (received not invoiced)"
+    PACKING_SLIP_OFFSET = "packing_slip_offset", "Packing slip (physical) offset"
+    INVENTORY_PROFIT = "inventory_profit", "Inventory profit"
+    INVENTORY_LOSS = "inventory_loss", "Inventory loss"
+    PRICE_DIFFERENCE = "price_difference", "Purchase price variance / price difference"
+    COST_REVALUATION = "cost_revaluation", "Cost revaluation"
+
+
+class ItemGroup(models.Model):
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=120)
+    inventory_receipt_account = models.ForeignKey(MainAccount, on_delete=models.PROTECT, related_name="+")
+    inventory_issue_account = models.ForeignKey(MainAccount, on_delete=models.PROTECT, related_name="+")
+    cogs_account = models.ForeignKey(MainAccount, on_delete=models.PROTECT, related_name="+", verbose_name="cost of goods sold account")
+    purchase_accrual_account = models.ForeignKey(MainAccount, on_delete=models.PROTECT, related_name="+")
+    packing_slip_offset_account = models.ForeignKey(MainAccount, on_delete=models.PROTECT, related_name="+")
+    inventory_profit_account = models.ForeignKey(MainAccount, on_delete=models.PROTECT, related_name="+")
+    inventory_loss_account = models.ForeignKey(MainAccount, on_delete=models.PROTECT, related_name="+")
+    price_difference_account = models.ForeignKey(MainAccount, on_delete=models.PROTECT, related_name="+")
+    cost_revaluation_account = models.ForeignKey(MainAccount, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [models.CheckConstraint(condition=~Q(code=""), name="item_group_code_not_blank")]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def account_for(self, posting_type: str) -> MainAccount:
+        return getattr(self, f"{PostingType(posting_type).value}_account")
+
+
+class ValuationMethod(models.TextChoices):
+    FIFO = "fifo", "FIFO"
+    LIFO = "lifo", "LIFO"
+    LIFO_DATE = "lifo_date", "LIFO date"
+    WEIGHTED_AVERAGE = "weighted_average", "Weighted average"
+    WEIGHTED_AVERAGE_DATE = "weighted_average_date", "Weighted average date"
+    STANDARD_COST = "standard_cost", "Standard cost"
+    MOVING_AVERAGE = "moving_average", "Moving average"
+
+
+class ItemModelGroup(models.Model):
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=120)
+    valuation_method = models.CharField(max_length=30, choices=ValuationMethod.choices)
+    include_physical_value = models.BooleanField(default=False)
+    physical_negative_allowed = models.BooleanField(default=True, verbose_name="physical negative inventory allowed")
+    financial_negative_allowed = models.BooleanField(default=True, verbose_name="financial negative inventory allowed")
+    post_physical_inventory = models.BooleanField(default=False, verbose_name="post physical inventory to the ledger")
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(valuation_method__in=ValuationMethod.values), name="valuation_method_valid"),
+            # AX: include physical value has no meaning for standard cost (receipts are at standard)
+            # nor for moving average (physical receipts always move the average).
+            models.CheckConstraint(
+                condition=Q(include_physical_value=False) | ~Q(valuation_method__in=["standard_cost", "moving_average"]),
+                name="ipv_only_for_settling_methods",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def settles(self) -> bool:
+        return self.valuation_method not in (ValuationMethod.STANDARD_COST, ValuationMethod.MOVING_AVERAGE)
+
+
+class Item(models.Model):
+    class ItemType(models.TextChoices):
+        ITEM = "item", "Item"
+        SERVICE = "service", "Service"
+
+    class Tracking(models.TextChoices):
+        NONE = "none", "None"
+        LOT = "lot", "Lot (batch) with expiry date"
+        SERIAL = "serial", "Serial number"
+
+    number = models.CharField(max_length=40, unique=True)
+    name = models.CharField(max_length=200)
+    unit = models.CharField(max_length=10, default="pcs")
+    item_type = models.CharField(max_length=10, choices=ItemType.choices, default=ItemType.ITEM)
+    item_group = models.ForeignKey(ItemGroup, on_delete=models.PROTECT, related_name="items")
+    model_group = models.ForeignKey(ItemModelGroup, on_delete=models.PROTECT, related_name="items")
+    default_cost_price = models.DecimalField(**UNIT_COST_FIELD, default=0)
+    tracking = models.CharField(max_length=10, choices=Tracking.choices, default=Tracking.NONE)
+    # Financial inventory dimensions: site always; warehouse and lot/serial only when ticked here.
+    warehouse_is_financial = models.BooleanField(default=False)
+    tracking_is_financial = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(number=""), name="item_number_not_blank"),
+            models.CheckConstraint(condition=Q(default_cost_price__gte=0), name="item_cost_price_not_negative"),
+            models.CheckConstraint(condition=Q(item_type__in=["item", "service"]), name="item_type_valid"),
+            models.CheckConstraint(condition=Q(tracking__in=["none", "lot", "serial"]), name="item_tracking_valid"),
+            models.CheckConstraint(
+                condition=Q(tracking_is_financial=False) | ~Q(tracking="none"), name="tracking_financial_needs_tracking"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def get_absolute_url(self) -> str:
+        return reverse("inventory:item_detail", args=[self.number])
+
+
+class CostDimension(models.Model):
+    """One item in one financial inventory dimension: the unit the running average is kept for,
+    the row locked while it is read and changed, and the unit the close settles within."""
+
+    key = models.CharField(max_length=200, unique=True)
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="cost_dimensions")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    warehouse = models.ForeignKey(Warehouse, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    tracking_number = models.CharField(max_length=60, blank=True)
+    financial_qty = models.DecimalField(**QUANTITY_FIELD, default=0)
+    financial_value = models.DecimalField(**AMOUNT_FIELD, default=0)
+    physical_qty = models.DecimalField(**QUANTITY_FIELD, default=0, help_text="Physically updated, not yet financially")
+    physical_value = models.DecimalField(**AMOUNT_FIELD, default=0, help_text="Physically updated, not yet financially")
+
+    class Meta:
+        ordering = ["item_id", "site_id", "warehouse_id", "tracking_number"]
+
+    def __str__(self) -> str:
+        parts = [self.item.number, self.site.code]
+        if self.warehouse_id:
+            parts.append(self.warehouse.code)
+        if self.tracking_number:
+            parts.append(self.tracking_number)
+        return " / ".join(parts)
+
+    @staticmethod
+    def key_for(item: Item, site: Site, warehouse: Warehouse, tracking_number: str) -> tuple[str, Warehouse | None, str]:
+        financial_warehouse = warehouse if item.warehouse_is_financial else None
+        financial_tracking = tracking_number if item.tracking_is_financial else ""
+        key = f"{item.pk}|{site.pk}|{financial_warehouse.pk if financial_warehouse else ''}|{financial_tracking}"
+        return key, financial_warehouse, financial_tracking
+
+
+class OnHand(models.Model):
+    """Quantities and values per item and storage dimension (site, warehouse, lot/serial). A cache of
+    the sum of transactions, kept in step by the posting services and verified by check_books."""
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="on_hand")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
+    tracking_number = models.CharField(max_length=60, blank=True)
+    physical_qty = models.DecimalField(**QUANTITY_FIELD, default=0, help_text="Every physically updated transaction")
+    financial_qty = models.DecimalField(**QUANTITY_FIELD, default=0)
+    financial_value = models.DecimalField(**AMOUNT_FIELD, default=0)
+    physical_value = models.DecimalField(**AMOUNT_FIELD, default=0, help_text="Physically updated, not yet financially")
+
+    class Meta:
+        ordering = ["item_id", "site_id", "warehouse_id", "tracking_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "site", "warehouse", "tracking_number"], name="on_hand_unique_dimension"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} {self.warehouse_id} {self.tracking_number}"
+
+
+class TransactionStatus(models.TextChoices):
+    RECEIVED = "received", "Received"  # physical receipt
+    PURCHASED = "purchased", "Purchased"  # financial receipt
+    DEDUCTED = "deducted", "Deducted"  # physical issue
+    SOLD = "sold", "Sold"  # financial issue
+
+
+FINANCIAL_STATUSES = (TransactionStatus.PURCHASED, TransactionStatus.SOLD)
+
+
+class SourceType(models.TextChoices):
+    PURCHASE = "purchase", "Purchase"
+    SALE = "sale", "Sale"
+    MOVEMENT = "movement", "Movement journal"
+    PROFIT_LOSS = "profit_loss", "Profit/loss journal"
+    TRANSFER = "transfer", "Transfer journal"
+    OPENING = "opening", "Opening balance"
+    COUNTING = "counting", "Counting journal"
+    RECLASSIFICATION = "reclassification", "Reclassification journal"
+    WEIGHTED_AVERAGE_CLOSING = "wa_closing", "Weighted average inventory closing"
+
+
+class InventoryTransaction(models.Model):
+    """One receipt (qty > 0) or issue (qty < 0). Amounts are signed like the quantity. Once posted the
+    row is never edited by hand: the financial update, settlements and adjustments are the only
+    changes, each made by a service and recorded with its own voucher or run."""
+
+    ref = models.CharField(max_length=60, unique=True)
+    source_type = models.CharField(max_length=20, choices=SourceType.choices)
+    source_number = models.CharField(max_length=60, blank=True)
+    user_reference = models.CharField(max_length=120, blank=True)
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="transactions")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
+    tracking_number = models.CharField(max_length=60, blank=True)
+    expiry_date = models.DateField(null=True, blank=True)
+    cost_dimension = models.ForeignKey(CostDimension, on_delete=models.PROTECT, related_name="transactions")
+    qty = models.DecimalField(**QUANTITY_FIELD)
+    status = models.CharField(max_length=10, choices=TransactionStatus.choices)
+    date_physical = models.DateField()
+    date_financial = models.DateField(null=True, blank=True)
+    cost_amount_physical = models.DecimalField(**AMOUNT_FIELD, default=0)
+    cost_amount_posted = models.DecimalField(**AMOUNT_FIELD, default=0)
+    cost_amount_adjustment = models.DecimalField(**AMOUNT_FIELD, default=0)
+    qty_settled = models.DecimalField(**QUANTITY_FIELD, default=0)
+    cost_amount_settled = models.DecimalField(**AMOUNT_FIELD, default=0)
+    value_open = models.BooleanField(default=True)
+    date_closed = models.DateField(null=True, blank=True)
+    marked_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="marked_issues")
+    transfer_issue = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="transfer_receipts",
+        help_text="For the receiving side of a transfer: the issue whose cost it carries.",
+    )
+    journal_line = models.ForeignKey("inventory.JournalLine", null=True, blank=True, on_delete=models.PROTECT, related_name="transactions")
+    # The accounts of the posting that valued this transaction. Closing adjustments post here, not
+    # to whatever the item group says today (AX: "the ledger accounts of the original transaction").
+    inventory_account = models.ForeignKey(MainAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    offset_account = models.ForeignKey(MainAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["date_physical", "id"]
+        indexes = [
+            models.Index(fields=["cost_dimension", "date_financial", "id"], name="txn_dimension_fin_date"),
+            models.Index(fields=["item", "date_physical", "id"], name="txn_item_phys_date"),
+            models.Index(fields=["date_financial"], name="txn_fin_date"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(qty=0), name="txn_qty_not_zero"),
+            models.CheckConstraint(
+                condition=(Q(qty__gt=0) & Q(status__in=["received", "purchased"]))
+                | (Q(qty__lt=0) & Q(status__in=["deducted", "sold"])),
+                name="txn_status_matches_direction",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status__in=["purchased", "sold"]) & Q(date_financial__isnull=False))
+                | (Q(status__in=["received", "deducted"]) & Q(date_financial__isnull=True)),
+                name="txn_financial_date_iff_financial",
+            ),
+            models.CheckConstraint(
+                condition=(Q(qty__gt=0) & Q(qty_settled__gte=0) & Q(qty_settled__lte=F("qty")))
+                | (Q(qty__lt=0) & Q(qty_settled__lte=0) & Q(qty_settled__gte=F("qty"))),
+                name="txn_settled_within_qty",
+            ),
+            models.CheckConstraint(
+                condition=Q(value_open=True) | Q(status__in=["purchased", "sold"]), name="txn_only_financial_closes"
+            ),
+            models.CheckConstraint(condition=Q(marked_to__isnull=True) | Q(qty__lt=0), name="txn_marking_on_issues"),
+        ]
+
+    def __str__(self) -> str:
+        return self.ref
+
+    def get_absolute_url(self) -> str:
+        return reverse("inventory:transaction_detail", args=[self.pk])
+
+    @property
+    def is_receipt(self) -> bool:
+        return self.qty > 0
+
+    @property
+    def is_financial(self) -> bool:
+        return self.status in FINANCIAL_STATUSES
+
+    @property
+    def cost_amount(self) -> Decimal:
+        """Current value: posted plus adjustments once financially updated, else physical plus adjustments."""
+        base = self.cost_amount_posted if self.is_financial else self.cost_amount_physical
+        return base + self.cost_amount_adjustment
+
+
+class Journal(models.Model):
+    class JournalType(models.TextChoices):
+        MOVEMENT = "movement", "Movement"
+        PROFIT_LOSS = "profit_loss", "Profit/loss"
+        TRANSFER = "transfer", "Transfer"
+        OPENING = "opening", "Opening balance"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        POSTED = "posted", "Posted"
+
+    number = models.CharField(max_length=30, unique=True)
+    journal_type = models.CharField(max_length=20, choices=JournalType.choices)
+    description = models.CharField(max_length=200, blank=True)
+    offset_account = models.ForeignKey(
+        MainAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="Movement journals: the account the adjustment is posted against.",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    posted_at = models.DateTimeField(null=True, blank=True)
+    voucher = models.ForeignKey("ledger.Voucher", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-id"]
+        permissions = [("post_journal", "Can post inventory journals")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="draft") | (Q(posted_at__isnull=False)), name="journal_posted_has_time"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def get_absolute_url(self) -> str:
+        return reverse("inventory:journal_detail", args=[self.number])
+
+    @property
+    def is_posted(self) -> bool:
+        return self.status == self.Status.POSTED
+
+
+class JournalLine(models.Model):
+    journal = models.ForeignKey(Journal, on_delete=models.CASCADE, related_name="lines")
+    line_number = models.PositiveIntegerField()
+    date = models.DateField()
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
+    to_site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    to_warehouse = models.ForeignKey(Warehouse, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    qty = models.DecimalField(**QUANTITY_FIELD)
+    unit_cost = models.DecimalField(**UNIT_COST_FIELD, null=True, blank=True)
+    tracking_number = models.CharField(max_length=60, blank=True)
+    expiry_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["journal_id", "line_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["journal", "line_number"], name="journal_line_number_unique"),
+            models.CheckConstraint(condition=~Q(qty=0), name="journal_line_qty_not_zero"),
+            models.CheckConstraint(condition=Q(unit_cost__isnull=True) | Q(unit_cost__gte=0), name="journal_line_cost_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.journal_id}:{self.line_number}"

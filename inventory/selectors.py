@@ -1,0 +1,130 @@
+"""Reads for the inventory pages: querysets with the joins their tables need."""
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+from django.db.models import QuerySet, Sum
+
+from inventory.models import (
+    CostDimension,
+    InventoryTransaction,
+    Item,
+    ItemModelGroup,
+    Journal,
+    OnHand,
+)
+from ledger.models import Voucher
+from ledger.money import ZERO, round_unit_cost
+
+
+def dashboard_counts() -> dict[str, int]:
+    return {
+        "items": Item.objects.count(),
+        "transactions": InventoryTransaction.objects.count(),
+        "open_journals": Journal.objects.filter(status=Journal.Status.DRAFT).count(),
+        "vouchers": Voucher.objects.count(),
+    }
+
+
+def item_list() -> QuerySet[Item]:
+    return Item.objects.select_related("item_group", "model_group")
+
+
+def model_group_list() -> QuerySet[ItemModelGroup]:
+    return ItemModelGroup.objects.all()
+
+
+def item_on_hand(*, item: Item) -> QuerySet[OnHand]:
+    return OnHand.objects.filter(item=item).select_related("site", "warehouse").order_by("site__code", "warehouse__code", "tracking_number")
+
+
+def running_average(dimension: CostDimension, *, include_physical_value: bool, default_cost_price: Decimal) -> Decimal:
+    """Running average cost price of one financial dimension (domain README 1.1): physical amounts
+    count only with include physical value; a zero or negative numerator or denominator falls back
+    to the item's default cost price."""
+    quantity = dimension.financial_qty
+    value = dimension.financial_value
+    if include_physical_value:
+        quantity += dimension.physical_qty
+        value += dimension.physical_value
+    if quantity <= ZERO or value <= ZERO:
+        return default_cost_price
+    return round_unit_cost(value / quantity)
+
+
+def item_cost_dimensions(*, item: Item) -> list[dict]:
+    rows = []
+    for dimension in CostDimension.objects.filter(item=item).select_related("site", "warehouse"):
+        rows.append(
+            {
+                "dimension": dimension,
+                "running_average": running_average(
+                    dimension,
+                    include_physical_value=item.model_group.include_physical_value,
+                    default_cost_price=item.default_cost_price,
+                ),
+            }
+        )
+    return rows
+
+
+def item_totals(*, item: Item) -> dict[str, Decimal]:
+    totals = OnHand.objects.filter(item=item).aggregate(
+        physical_qty=Sum("physical_qty"), financial_qty=Sum("financial_qty"),
+        financial_value=Sum("financial_value"), physical_value=Sum("physical_value"),
+    )
+    return {key: value or ZERO for key, value in totals.items()}
+
+
+def transaction_list() -> QuerySet[InventoryTransaction]:
+    return InventoryTransaction.objects.select_related("item", "item__item_group", "site", "warehouse")
+
+
+def journal_list() -> QuerySet[Journal]:
+    return Journal.objects.select_related("created_by", "posted_by", "voucher")
+
+
+def transaction_closing_history(*, transaction: InventoryTransaction) -> dict:
+    """Every settlement and adjustment that touched this transaction, newest run first: the answer
+    to "why does this issue cost what it costs"."""
+    from closing.models import CostAdjustment, Settlement  # closing builds on inventory
+
+    settlements = Settlement.objects.filter(issue=transaction) | Settlement.objects.filter(receipt=transaction)
+    return {
+        "settlements": settlements.select_related("run", "issue", "receipt").order_by("-run_id", "id"),
+        "adjustments": CostAdjustment.objects.filter(transaction=transaction).select_related("run").order_by("-run_id", "id"),
+    }
+
+
+EXPORT_COLUMNS = ["ref", "item", "site", "warehouse", "date_physical", "date_financial", "qty", "status",
+                  "cost_amount_physical", "cost_amount_posted", "cost_amount_adjustment", "cost_amount", "value_open"]
+
+
+def _plain(value: Decimal) -> str:
+    """A quantity without trailing zeros and never in exponent form: 2, -1.5."""
+    text = f"{value.normalize():f}"
+    return "0" if text in ("-0", "0") else text
+
+
+def transactions_export_rows(*, item_number: str | None = None) -> Iterator[dict[str, object]]:
+    """One row per transaction in the export contract's columns (README): amounts with two decimals,
+    signed like the quantity; cost_amount is the transaction's current value."""
+    rows = InventoryTransaction.objects.select_related("item", "site", "warehouse").order_by("id")
+    if item_number:
+        rows = rows.filter(item__number=item_number)
+    for txn in rows.iterator(chunk_size=2000):
+        yield {
+            "ref": txn.ref,
+            "item": txn.item.number,
+            "site": txn.site.code,
+            "warehouse": txn.warehouse.code,
+            "date_physical": txn.date_physical.isoformat(),
+            "date_financial": txn.date_financial.isoformat() if txn.date_financial else "",
+            "qty": _plain(txn.qty),
+            "status": txn.status,
+            "cost_amount_physical": f"{txn.cost_amount_physical:.2f}",
+            "cost_amount_posted": f"{txn.cost_amount_posted:.2f}",
+            "cost_amount_adjustment": f"{txn.cost_amount_adjustment:.2f}",
+            "cost_amount": f"{txn.cost_amount:.2f}",
+            "value_open": txn.value_open,
+        }

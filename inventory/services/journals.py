@@ -1,0 +1,175 @@
+"""Inventory journals: header and lines, validated and posted all-or-nothing, read-only once posted."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from inventory.models import Item, Journal, JournalLine, Site, SourceType, Warehouse
+from inventory.services.posting import PostingSession, posting_session
+from ledger.errors import DomainError
+from ledger.models import MainAccount
+from ledger.money import ZERO
+from ledger.services import audit_record, number_next
+
+SOURCE_BY_JOURNAL = {
+    Journal.JournalType.MOVEMENT: SourceType.MOVEMENT,
+    Journal.JournalType.PROFIT_LOSS: SourceType.PROFIT_LOSS,
+    Journal.JournalType.TRANSFER: SourceType.TRANSFER,
+    Journal.JournalType.OPENING: SourceType.OPENING,
+}
+NEEDS_OFFSET_ACCOUNT = (Journal.JournalType.MOVEMENT, Journal.JournalType.OPENING)
+
+
+def journal_create(*, journal_type: str, description: str = "", offset_account: MainAccount | None = None,
+                   user=None) -> Journal:
+    if journal_type in NEEDS_OFFSET_ACCOUNT and offset_account is None:
+        raise DomainError(f"A {Journal.JournalType(journal_type).label.lower()} journal needs an offset account.",
+                          field="offset_account")
+    with transaction.atomic():
+        journal = Journal.objects.create(number=number_next(code="journal"), journal_type=journal_type,
+                                         description=description, offset_account=offset_account, created_by=user)
+        audit_record(user=user, action="journal.create", obj=journal, number=journal.number)
+    return journal
+
+
+@dataclass
+class LineInput:
+    date: date
+    item: Item
+    qty: Decimal
+    site: Site
+    warehouse: Warehouse
+    unit_cost: Decimal | None = None
+    to_site: Site | None = None
+    to_warehouse: Warehouse | None = None
+    tracking_number: str = ""
+    expiry_date: date | None = None
+
+
+def _editable(journal: Journal) -> None:
+    if journal.is_posted:
+        raise DomainError(f"Journal {journal.number} is posted and can no longer be changed.")
+
+
+def journal_line_add(*, journal: Journal, line: LineInput, user=None) -> JournalLine:
+    _editable(journal)
+    problems = _line_problems(journal, line)
+    if problems:
+        raise DomainError("; ".join(problems), errors=problems)
+    with transaction.atomic():
+        last = journal.lines.order_by("-line_number").values_list("line_number", flat=True).first() or 0
+        return JournalLine.objects.create(
+            journal=journal, line_number=last + 1, date=line.date, item=line.item, qty=line.qty, site=line.site,
+            warehouse=line.warehouse, unit_cost=line.unit_cost, to_site=line.to_site, to_warehouse=line.to_warehouse,
+            tracking_number=line.tracking_number, expiry_date=line.expiry_date,
+        )
+
+
+def journal_line_delete(*, journal: Journal, line_number: int, user=None) -> None:
+    _editable(journal)
+    deleted, _ = JournalLine.objects.filter(journal=journal, line_number=line_number).delete()
+    if not deleted:
+        raise DomainError(f"Journal {journal.number} has no line {line_number}.")
+
+
+def _line_problems(journal: Journal, line: LineInput) -> list[str]:
+    problems = []
+    if line.warehouse.site_id != line.site.pk:
+        problems.append(f"warehouse {line.warehouse.code} is not in site {line.site.code}")
+    if line.qty == ZERO:
+        problems.append("quantity cannot be zero")
+    if journal.journal_type == Journal.JournalType.TRANSFER:
+        if line.qty < ZERO:
+            problems.append("a transfer quantity must be positive (it moves from the first warehouse to the second)")
+        if line.to_warehouse is None:
+            problems.append("a transfer line needs a destination warehouse")
+        elif line.to_warehouse == line.warehouse:
+            problems.append("a transfer must go to another warehouse")
+        if line.unit_cost is not None:
+            problems.append("a transfer carries the issue's cost: leave the unit cost empty")
+    else:
+        if line.to_warehouse is not None:
+            problems.append("only transfer journals have a destination warehouse")
+        if line.qty > ZERO and line.unit_cost is None:
+            problems.append("a receipt line needs a unit cost")
+        if line.qty < ZERO and line.unit_cost is not None:
+            problems.append("an issue line is costed at the running average: leave the unit cost empty")
+        if journal.journal_type == Journal.JournalType.OPENING and line.qty < ZERO:
+            problems.append("an opening balance line must be a receipt (positive quantity)")
+    if line.unit_cost is not None and line.unit_cost < ZERO:
+        problems.append("the unit cost cannot be negative")
+    if line.expiry_date and line.item.tracking != Item.Tracking.LOT:
+        problems.append(f"{line.item.number} is not lot-tracked: it has no expiry date")
+    if line.item.tracking != Item.Tracking.NONE and not line.tracking_number:
+        problems.append(f"{line.item.number} is {line.item.tracking}-tracked: enter its {line.item.tracking} number")
+    return problems
+
+
+def journal_validate(*, journal: Journal) -> list[str]:
+    """Every problem of every line, as "Line N: ..." messages; posting nothing. An empty list means
+    the journal can be posted as far as the lines themselves go (dates and stock are checked on post)."""
+    errors = []
+    lines = list(journal.lines.select_related("item", "site", "warehouse", "to_site", "to_warehouse"))
+    if not lines:
+        errors.append(f"Journal {journal.number} has no lines.")
+    for line in lines:
+        data = LineInput(date=line.date, item=line.item, qty=line.qty, site=line.site, warehouse=line.warehouse,
+                         unit_cost=line.unit_cost, to_site=line.to_site, to_warehouse=line.to_warehouse,
+                         tracking_number=line.tracking_number, expiry_date=line.expiry_date)
+        errors += [f"Line {line.line_number}: {problem}" for problem in _line_problems(journal, data)]
+    return errors
+
+
+def journal_post(*, journal: Journal, user=None) -> Journal:
+    """Post every line, or none: any refusal rolls the whole journal back and names the line."""
+    _editable(journal)
+    errors = journal_validate(journal=journal)
+    if errors:
+        raise DomainError(f"Journal {journal.number} cannot be posted.", errors=errors)
+    source_type = SOURCE_BY_JOURNAL[journal.journal_type]
+    with transaction.atomic():
+        journal = Journal.objects.select_for_update().get(pk=journal.pk)
+        _editable(journal)  # another user may have posted it while we validated
+        lines = list(journal.lines.select_related(
+            "item__item_group__inventory_receipt_account", "item__item_group", "item__model_group", "site",
+            "warehouse", "to_site", "to_warehouse"))
+        with posting_session(user=user) as session:
+            _lock_lines(session, journal, lines)
+            for line in lines:
+                try:
+                    _post_line(session, journal, line, source_type)
+                except DomainError as error:
+                    raise DomainError(f"Line {line.line_number}: {error.message}",
+                                      errors=[f"Line {line.line_number}: {error.message}"]) from error
+        journal.status = Journal.Status.POSTED
+        journal.posted_by = user if getattr(user, "pk", None) else None
+        journal.posted_at = timezone.now()
+        journal.voucher = session.vouchers[0] if len(session.vouchers) == 1 else None
+        journal.save(update_fields=["status", "posted_by", "posted_at", "voucher"])
+        audit_record(user=user, action="journal.post", obj=journal, lines=len(lines),
+                     vouchers=[voucher.number for voucher in session.vouchers])
+    return journal
+
+
+def _lock_lines(session: PostingSession, journal: Journal, lines: list[JournalLine]) -> None:
+    dimensions = [(line.item, line.site, line.warehouse, line.tracking_number) for line in lines]
+    dimensions += [(line.item, line.to_site, line.to_warehouse, line.tracking_number) for line in lines if line.to_warehouse]
+    session.lock(dimensions)
+
+
+def _post_line(session: PostingSession, journal: Journal, line: JournalLine, source_type: str) -> None:
+    ref = f"{journal.number}-{line.line_number}"
+    common = dict(item=line.item, posting_date=line.date, site=line.site, warehouse=line.warehouse,
+                  source_number=journal.number, tracking_number=line.tracking_number, journal_line=line)
+    if journal.journal_type == Journal.JournalType.TRANSFER:
+        session.transfer(qty=line.qty, to_site=line.to_site or line.to_warehouse.site, to_warehouse=line.to_warehouse,
+                         ref=ref, expiry_date=line.expiry_date, **common)
+    elif line.qty > ZERO:
+        session.receive(qty=line.qty, unit_cost=line.unit_cost, source_type=source_type, financial=True, ref=ref,
+                        offset_account=journal.offset_account, expiry_date=line.expiry_date, **common)
+    else:
+        session.issue(qty=-line.qty, source_type=source_type, financial=True, ref=ref,
+                      offset_account=journal.offset_account, **common)

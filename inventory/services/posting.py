@@ -1,0 +1,463 @@
+"""Posting inventory transactions: receipts, issues and their financial updates, with on-hand,
+running average and vouchers kept in step.
+
+Every caller (forms, journals, CSV imports, commands, the closing engine's system transactions)
+goes through `PostingSession`, used as a context manager inside one database transaction:
+
+    with posting_session(user=user) as session:
+        receipt = session.receive(item=item, qty=Decimal("2"), unit_cost=Decimal("10"), ...)
+
+The session locks each financial dimension (CostDimension row) the first time it touches it and
+keeps its running totals in memory while the lock is held; vouchers, dimension and on-hand rows are
+written in bulk when the session ends. One lock per dimension per session is what lets an import
+post thousands of rows a second, and holding it to commit is what keeps two simultaneous postings
+of the same item from computing the running average from the same stale totals.
+"""
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+
+from inventory.models import (
+    CostDimension,
+    InventoryTransaction,
+    Item,
+    ItemGroup,
+    OnHand,
+    Site,
+    SourceType,
+    TransactionStatus,
+    ValuationMethod,
+    Warehouse,
+)
+from ledger.errors import DomainError
+from ledger.models import MainAccount, Voucher
+from ledger.money import ZERO, amount_for, round_amount
+from ledger.services import LineSpec, PeriodGuard, VoucherDraft, number_block, vouchers_write
+
+# Where the financial side of a posting goes, by source and direction, unless the caller names an
+# offset account (movement and opening-balance journals do).
+OFFSET_BY_SOURCE = {
+    (SourceType.PURCHASE, True): "purchase_accrual",
+    (SourceType.PURCHASE, False): "purchase_accrual",  # purchase return
+    (SourceType.SALE, False): "cogs",
+    (SourceType.SALE, True): "cogs",  # sales return
+    (SourceType.PROFIT_LOSS, True): "inventory_profit",
+    (SourceType.PROFIT_LOSS, False): "inventory_loss",
+    (SourceType.COUNTING, True): "inventory_profit",
+    (SourceType.COUNTING, False): "inventory_loss",
+}
+
+
+def inventory_closed_until() -> date | None:
+    """The latest date inventory is closed on: the date of the newest close that is not cancelled,
+    from the moment it is started (so nothing slips in while it runs)."""
+    from closing.selectors import closing_lock_date  # closing depends on inventory, not the reverse
+
+    return closing_lock_date()
+
+
+@dataclass(frozen=True)
+class DimensionKey:
+    item_id: int
+    site_id: int
+    warehouse_id: int
+    tracking_number: str
+
+
+class PostingSession:
+    def __init__(self, *, user=None) -> None:
+        self.user = user if getattr(user, "pk", None) else None
+        self.periods = PeriodGuard()
+        self._closed_until: date | None | bool = False
+        self._dimensions: dict[str, CostDimension] = {}
+        self._on_hand: dict[DimensionKey, OnHand] = {}
+        self._drafts: list[VoucherDraft] = []
+        self._changed: dict[int, InventoryTransaction] = {}
+        self._refs: list[str] = []
+        self.vouchers: list[Voucher] = []
+
+    # -- guards -----------------------------------------------------------------------------
+
+    @property
+    def closed_until(self) -> date | None:
+        if self._closed_until is False:
+            self._closed_until = inventory_closed_until()
+        return self._closed_until
+
+    def check_date(self, posting_date: date) -> None:
+        if self.closed_until is not None and posting_date <= self.closed_until:
+            raise DomainError(
+                f"Inventory is closed up to {self.closed_until:%Y-%m-%d}: nothing can be posted on "
+                f"{posting_date:%Y-%m-%d}. Post on a later date or reverse the close."
+            )
+        self.periods.check(posting_date)
+
+    # -- locking ----------------------------------------------------------------------------
+
+    def lock(self, dimensions: Iterable[tuple[Item, Site, Warehouse, str]]) -> None:
+        """Lock several dimensions up front, in key order, so that two sessions posting the same
+        items in a different order wait for each other instead of deadlocking."""
+        wanted = {}
+        for item, site, warehouse, tracking_number in dimensions:
+            key, financial_warehouse, financial_tracking = CostDimension.key_for(item, site, warehouse, tracking_number)
+            if key not in self._dimensions:
+                wanted[key] = (item, site, financial_warehouse, financial_tracking)
+        if not wanted:
+            return
+        existing = set(CostDimension.objects.filter(key__in=wanted).values_list("key", flat=True))
+        missing = [
+            CostDimension(key=key, item=item, site=site, warehouse=warehouse, tracking_number=tracking)
+            for key, (item, site, warehouse, tracking) in wanted.items() if key not in existing
+        ]
+        if missing:
+            CostDimension.objects.bulk_create(missing, ignore_conflicts=True)
+        for dimension in CostDimension.objects.select_for_update().filter(key__in=sorted(wanted)).order_by("key"):
+            item, site, _, _ = wanted[dimension.key]
+            dimension.item, dimension.site = item, site
+            self._dimensions[dimension.key] = dimension
+
+    def dimension(self, item: Item, site: Site, warehouse: Warehouse, tracking_number: str = "") -> CostDimension:
+        key, _, _ = CostDimension.key_for(item, site, warehouse, tracking_number)
+        if key not in self._dimensions:
+            self.lock([(item, site, warehouse, tracking_number)])
+        return self._dimensions[key]
+
+    def on_hand(self, item: Item, site: Site, warehouse: Warehouse, tracking_number: str = "") -> OnHand:
+        # Guarded by the dimension lock: every on-hand row belongs to exactly one cost dimension.
+        self.dimension(item, site, warehouse, tracking_number)
+        key = DimensionKey(item.pk, site.pk, warehouse.pk, tracking_number)
+        if key not in self._on_hand:
+            row, _ = OnHand.objects.get_or_create(item=item, site=site, warehouse=warehouse, tracking_number=tracking_number)
+            self._on_hand[key] = row
+        return self._on_hand[key]
+
+    # -- costing ----------------------------------------------------------------------------
+
+    def running_average(self, item: Item, dimension: CostDimension) -> Decimal:
+        """Domain README 1.1: (financial + physical with IPV) amount / quantity; a zero or negative
+        quantity, or a negative amount, falls back to the item's default cost price. Moving average
+        always counts physical receipts; standard cost is always the standard."""
+        method = item.model_group.valuation_method
+        if method == ValuationMethod.STANDARD_COST:
+            return item.default_cost_price
+        include_physical = item.model_group.include_physical_value or method == ValuationMethod.MOVING_AVERAGE
+        quantity = dimension.financial_qty + (dimension.physical_qty if include_physical else ZERO)
+        value = dimension.financial_value + (dimension.physical_value if include_physical else ZERO)
+        if quantity <= ZERO or value < ZERO:
+            return item.default_cost_price
+        return value / quantity
+
+    def _issue_amount(self, item: Item, dimension: CostDimension, qty: Decimal) -> Decimal:
+        """Signed (negative) cost of issuing `qty` units now. Issuing exactly what is on hand takes
+        exactly its value, so no rounding residue is left behind."""
+        method = item.model_group.valuation_method
+        include_physical = item.model_group.include_physical_value or method == ValuationMethod.MOVING_AVERAGE
+        on_hand_qty = dimension.financial_qty + (dimension.physical_qty if include_physical else ZERO)
+        on_hand_value = dimension.financial_value + (dimension.physical_value if include_physical else ZERO)
+        if method != ValuationMethod.STANDARD_COST and qty == on_hand_qty and on_hand_value >= ZERO:
+            return -on_hand_value
+        return -amount_for(qty, self.running_average(item, dimension))
+
+    # -- postings ---------------------------------------------------------------------------
+
+    def _new_ref(self) -> str:
+        if not self._refs:
+            self._refs = number_block(code="transaction", count=50)
+        return self._refs.pop(0)
+
+    def receive(self, *, item: Item, qty: Decimal, unit_cost: Decimal, posting_date: date, site: Site,
+                warehouse: Warehouse, source_type: str, financial: bool, ref: str = "", source_number: str = "",
+                user_reference: str = "", offset_account: MainAccount | None = None, tracking_number: str = "",
+                expiry_date: date | None = None, journal_line=None, transfer_issue: InventoryTransaction | None = None,
+                amount: Decimal | None = None) -> InventoryTransaction:
+        """Post a receipt, physically (received) or physically and financially at once (purchased).
+        `amount` overrides quantity × unit cost (transfers carry their issue's exact cost)."""
+        self._check_item_and_qty(item, qty, "receipt")
+        if unit_cost < ZERO:
+            raise DomainError(f"The unit cost of a receipt of {item.number} cannot be negative.", field="unit_cost")
+        self.check_date(posting_date)
+        dimension = self.dimension(item, site, warehouse, tracking_number)
+        on_hand = self.on_hand(item, site, warehouse, tracking_number)
+        group = item.item_group
+        standard = item.model_group.valuation_method == ValuationMethod.STANDARD_COST
+        booked_amount = amount if amount is not None else amount_for(qty, item.default_cost_price if standard else unit_cost)
+        invoice_amount = amount if amount is not None else amount_for(qty, unit_cost)
+        txn = InventoryTransaction(
+            ref=ref or self._new_ref(), source_type=source_type, source_number=source_number,
+            user_reference=user_reference, item=item, site=site, warehouse=warehouse,
+            tracking_number=tracking_number, expiry_date=expiry_date, cost_dimension=dimension, qty=qty,
+            status=TransactionStatus.PURCHASED if financial else TransactionStatus.RECEIVED,
+            date_physical=posting_date, date_financial=posting_date if financial else None,
+            cost_amount_physical=booked_amount, cost_amount_posted=booked_amount if financial else ZERO,
+            journal_line=journal_line, transfer_issue=transfer_issue, created_by=self.user,
+        )
+        self._check_negative(item, on_hand, posting_date, physical=qty, financial=qty if financial else ZERO)
+        on_hand.physical_qty += qty
+        if financial:
+            txn.inventory_account = group.inventory_receipt_account
+            txn.offset_account = offset_account or self._offset(group, source_type, True)
+            variance = self._moving_average_variance(item, dimension, txn, invoice_amount) if not standard else ZERO
+            txn.save()
+            self._add_financial(dimension, on_hand, qty, booked_amount)
+            self._financial_receipt_voucher(txn, posting_date, booked_amount, invoice_amount, variance)
+        else:
+            txn.inventory_account = group.inventory_receipt_account
+            txn.offset_account = group.packing_slip_offset_account
+            txn.save()
+            dimension.physical_qty += qty
+            dimension.physical_value += booked_amount
+            on_hand.physical_value += booked_amount
+            if item.model_group.post_physical_inventory:
+                self._voucher(posting_date, f"Product receipt {txn.ref} {item.number}", [
+                    self._line(group.inventory_receipt_account, booked_amount, txn),
+                    self._line(group.packing_slip_offset_account, -booked_amount, txn),
+                ])
+        return txn
+
+    def issue(self, *, item: Item, qty: Decimal, posting_date: date, site: Site, warehouse: Warehouse,
+              source_type: str, financial: bool, ref: str = "", source_number: str = "", user_reference: str = "",
+              offset_account: MainAccount | None = None, tracking_number: str = "",
+              marked_to: InventoryTransaction | None = None, journal_line=None) -> InventoryTransaction:
+        """Post an issue of `qty` units (a positive magnitude) at the running average cost."""
+        self._check_item_and_qty(item, qty, "issue")
+        self.check_date(posting_date)
+        if marked_to is not None:
+            self._check_marking(item, marked_to)
+        dimension = self.dimension(item, site, warehouse, tracking_number)
+        on_hand = self.on_hand(item, site, warehouse, tracking_number)
+        group = item.item_group
+        amount = self._issue_amount(item, dimension, qty)
+        txn = InventoryTransaction(
+            ref=ref or self._new_ref(), source_type=source_type, source_number=source_number,
+            user_reference=user_reference, item=item, site=site, warehouse=warehouse,
+            tracking_number=tracking_number, cost_dimension=dimension, qty=-qty,
+            status=TransactionStatus.SOLD if financial else TransactionStatus.DEDUCTED,
+            date_physical=posting_date, date_financial=posting_date if financial else None,
+            cost_amount_physical=amount, cost_amount_posted=amount if financial else ZERO,
+            marked_to=marked_to, journal_line=journal_line, created_by=self.user,
+            inventory_account=group.inventory_issue_account,
+        )
+        self._check_negative(item, on_hand, posting_date, physical=-qty, financial=-qty if financial else ZERO)
+        on_hand.physical_qty -= qty
+        if financial:
+            txn.offset_account = offset_account or self._offset(group, source_type, False)
+            txn.save()
+            self._add_financial(dimension, on_hand, -qty, amount)
+            self._voucher(posting_date, f"{SourceType(source_type).label} {txn.ref} {item.number}", [
+                self._line(txn.offset_account, -amount, txn),
+                self._line(group.inventory_issue_account, amount, txn),
+            ])
+        else:
+            txn.offset_account = group.packing_slip_offset_account
+            txn.save()
+            dimension.physical_qty -= qty
+            dimension.physical_value += amount
+            on_hand.physical_value += amount
+            if item.model_group.post_physical_inventory:
+                self._voucher(posting_date, f"Packing slip {txn.ref} {item.number}", [
+                    self._line(group.packing_slip_offset_account, -amount, txn),
+                    self._line(group.inventory_issue_account, amount, txn),
+                ])
+        return txn
+
+    def invoice(self, *, txn: InventoryTransaction, posting_date: date, unit_cost: Decimal | None = None,
+                offset_account: MainAccount | None = None) -> InventoryTransaction:
+        """Financially update a physically posted receipt (at the invoice's unit cost, which may
+        differ from the physical one) or issue (at the running average now)."""
+        item = txn.item
+        if txn.is_financial:
+            raise DomainError(f"Transaction {txn.ref} is already financially updated.", field="ref")
+        if posting_date < txn.date_physical:
+            raise DomainError(
+                f"Transaction {txn.ref} cannot be financially updated on {posting_date:%Y-%m-%d}, before its "
+                f"physical date {txn.date_physical:%Y-%m-%d}.", field="date",
+            )
+        if txn.is_receipt and (unit_cost is None or unit_cost < ZERO):
+            raise DomainError(f"Invoicing receipt {txn.ref} needs a unit cost of zero or more.", field="unit_cost")
+        self.check_date(posting_date)
+        dimension = self.dimension(item, txn.site, txn.warehouse, txn.tracking_number)
+        on_hand = self.on_hand(item, txn.site, txn.warehouse, txn.tracking_number)
+        self._check_negative(item, on_hand, posting_date, physical=ZERO, financial=txn.qty)
+        group = item.item_group
+        physical_value = txn.cost_amount_physical + txn.cost_amount_adjustment
+        # The physical posting leaves the physical totals; the financial one enters the financial.
+        dimension.physical_qty -= txn.qty
+        dimension.physical_value -= physical_value
+        on_hand.physical_value -= physical_value
+        lines: list[LineSpec] = []
+        if item.model_group.post_physical_inventory:
+            lines += [self._line(txn.inventory_account, -txn.cost_amount_physical, txn),
+                      self._line(txn.offset_account, txn.cost_amount_physical, txn)]
+        if txn.is_receipt:
+            standard = item.model_group.valuation_method == ValuationMethod.STANDARD_COST
+            invoice_amount = amount_for(txn.qty, unit_cost)
+            booked = txn.cost_amount_physical if standard else invoice_amount
+            variance = ZERO if standard else self._moving_average_variance(item, dimension, txn, invoice_amount)
+            txn.status = TransactionStatus.PURCHASED
+            txn.cost_amount_posted = booked - txn.cost_amount_adjustment
+            txn.inventory_account = group.inventory_receipt_account
+            txn.offset_account = offset_account or self._offset(group, txn.source_type, True)
+            self._add_financial(dimension, on_hand, txn.qty, booked)
+            lines += self._receipt_lines(txn, booked, invoice_amount, variance)
+        else:
+            amount = self._issue_amount(item, dimension, -txn.qty)
+            txn.status = TransactionStatus.SOLD
+            # An IPV adjustment made while the issue was physical is kept, so the posted part is
+            # what makes the whole equal the running average now.
+            txn.cost_amount_posted = amount - txn.cost_amount_adjustment
+            txn.offset_account = offset_account or self._offset(group, txn.source_type, False)
+            self._add_financial(dimension, on_hand, txn.qty, amount)
+            lines += [self._line(txn.offset_account, -amount, txn), self._line(group.inventory_issue_account, amount, txn)]
+        txn.date_financial = posting_date
+        self._changed[txn.pk] = txn
+        self._voucher(posting_date, f"Invoice {txn.ref} {item.number}", lines)
+        return txn
+
+    def transfer(self, *, item: Item, qty: Decimal, posting_date: date, site: Site, warehouse: Warehouse,
+                 to_site: Site, to_warehouse: Warehouse, ref: str = "", source_number: str = "",
+                 tracking_number: str = "", to_tracking_number: str | None = None, expiry_date: date | None = None,
+                 journal_line=None, source_type: str = SourceType.TRANSFER) -> tuple[InventoryTransaction, InventoryTransaction]:
+        """Move stock: an issue from one place and a receipt in the other at the same cost."""
+        to_tracking_number = tracking_number if to_tracking_number is None else to_tracking_number
+        self.lock(sorted([(item, site, warehouse, tracking_number), (item, to_site, to_warehouse, to_tracking_number)],
+                         key=lambda d: CostDimension.key_for(*d)[0]))
+        group = item.item_group
+        base = ref or self._new_ref()
+        issue = self.issue(item=item, qty=qty, posting_date=posting_date, site=site, warehouse=warehouse,
+                           source_type=source_type, financial=True, ref=f"{base}-OUT", source_number=source_number,
+                           offset_account=group.inventory_receipt_account, tracking_number=tracking_number,
+                           journal_line=journal_line)
+        receipt = self.receive(item=item, qty=qty, unit_cost=ZERO, posting_date=posting_date, site=to_site,
+                               warehouse=to_warehouse, source_type=source_type, financial=True, ref=f"{base}-IN",
+                               source_number=source_number, offset_account=group.inventory_issue_account,
+                               tracking_number=to_tracking_number, expiry_date=expiry_date, journal_line=journal_line,
+                               transfer_issue=issue, amount=-issue.cost_amount_posted)
+        return issue, receipt
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _check_item_and_qty(self, item: Item, qty: Decimal, what: str) -> None:
+        if qty <= ZERO:
+            raise DomainError(f"The quantity of an {what} of {item.number} must be greater than zero.", field="qty")
+        if item.tracking == Item.Tracking.SERIAL and qty != 1:
+            raise DomainError(f"{item.number} is serial-numbered: post one unit per serial number.", field="qty")
+
+    def _check_marking(self, item: Item, receipt: InventoryTransaction) -> None:
+        if receipt.item_id != item.pk or not receipt.is_receipt:
+            raise DomainError(f"An issue of {item.number} can only be marked to a receipt of the same item; "
+                              f"{receipt.ref} is not one.", field="marking")
+        if item.model_group.valuation_method in (ValuationMethod.STANDARD_COST, ValuationMethod.MOVING_AVERAGE):
+            raise DomainError(f"{item.number} uses {item.model_group.get_valuation_method_display()}: marking does not apply.",
+                              field="marking")
+
+    def _check_negative(self, item: Item, on_hand: OnHand, posting_date: date, *, physical: Decimal,
+                        financial: Decimal) -> None:
+        """Refuse a change that takes on-hand below zero where the model group forbids it. Called
+        before anything is changed, so a refused posting leaves the session as it was."""
+        model_group = item.model_group
+        where = f"{on_hand.site.code}/{on_hand.warehouse.code}"
+        physical_after = on_hand.physical_qty + physical
+        financial_after = on_hand.financial_qty + financial
+        if physical < ZERO and physical_after < ZERO and not model_group.physical_negative_allowed:
+            raise DomainError(
+                f"Physical inventory of {item.number} in {where} would go negative "
+                f"({physical_after.normalize():f}) on {posting_date:%Y-%m-%d}; model group "
+                f"{model_group.code} does not allow physical negative inventory.", field="qty")
+        if financial < ZERO and financial_after < ZERO and not model_group.financial_negative_allowed:
+            raise DomainError(
+                f"Financial inventory of {item.number} in {where} would go negative "
+                f"({financial_after.normalize():f}) on {posting_date:%Y-%m-%d}; model group "
+                f"{model_group.code} does not allow financial negative inventory.", field="qty")
+
+    def _add_financial(self, dimension: CostDimension, on_hand: OnHand, qty: Decimal, amount: Decimal) -> None:
+        dimension.financial_qty += qty
+        dimension.financial_value += amount
+        on_hand.financial_qty += qty
+        on_hand.financial_value += amount
+
+    def _moving_average_variance(self, item: Item, dimension: CostDimension, txn: InventoryTransaction,
+                                 invoice_amount: Decimal) -> Decimal:
+        """Moving average (domain README MA-1): the invoice's difference to the value already on the
+        receipt is capitalised only for the units still on hand; the rest goes to the price
+        difference account. Returns the part expensed, as a receipt adjustment (signed)."""
+        if item.model_group.valuation_method != ValuationMethod.MOVING_AVERAGE or not txn.pk:
+            return ZERO
+        difference = invoice_amount - (txn.cost_amount_physical + txn.cost_amount_adjustment)
+        if difference == ZERO:
+            return ZERO
+        # Called after the receipt's physical part left the totals and before its financial part
+        # enters them: on hand including this receipt is the totals plus its quantity.
+        still_on_hand = min(max(dimension.financial_qty + dimension.physical_qty + txn.qty, ZERO), txn.qty)
+        capitalised = round_amount(difference * still_on_hand / txn.qty)
+        return capitalised - difference
+
+    def _receipt_lines(self, txn: InventoryTransaction, booked: Decimal, invoice_amount: Decimal,
+                       variance: Decimal) -> list[LineSpec]:
+        group = txn.item.item_group
+        lines = [self._line(group.inventory_receipt_account, booked, txn),
+                 self._line(txn.offset_account, -invoice_amount, txn)]
+        if booked != invoice_amount:  # standard cost: purchase price variance
+            lines.append(self._line(group.price_difference_account, invoice_amount - booked, txn))
+        if variance:  # moving average: the part of the price difference not capitalised
+            txn.cost_amount_adjustment += variance
+            self.dimension(txn.item, txn.site, txn.warehouse, txn.tracking_number).financial_value += variance
+            self.on_hand(txn.item, txn.site, txn.warehouse, txn.tracking_number).financial_value += variance
+            lines += [self._line(group.inventory_receipt_account, variance, txn),
+                      self._line(group.price_difference_account, -variance, txn)]
+        return lines
+
+    def _financial_receipt_voucher(self, txn, posting_date, booked, invoice_amount, variance) -> None:
+        self._voucher(posting_date, f"{SourceType(txn.source_type).label} {txn.ref} {txn.item.number}",
+                      self._receipt_lines(txn, booked, invoice_amount, variance))
+        if variance:
+            self._changed[txn.pk] = txn
+
+    @staticmethod
+    def _offset(group: ItemGroup, source_type: str, is_receipt: bool) -> MainAccount:
+        posting_type = OFFSET_BY_SOURCE.get((SourceType(source_type), is_receipt))
+        if posting_type is None:
+            raise DomainError(f"A {SourceType(source_type).label.lower()} posting needs an offset account.", field="offset_account")
+        return group.account_for(posting_type)
+
+    @staticmethod
+    def _line(account: MainAccount, amount: Decimal, txn: InventoryTransaction) -> LineSpec:
+        return LineSpec(account=account, amount=amount, transaction=txn, item_id=txn.item_id,
+                        item_group_id=txn.item.item_group_id)
+
+    def _voucher(self, posting_date: date, description: str, lines: list[LineSpec]) -> None:
+        self._drafts.append(VoucherDraft(date=posting_date, description=description, source=Voucher.Source.INVENTORY, lines=lines))
+
+    # -- write ------------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        if self._changed:
+            InventoryTransaction.objects.bulk_update(
+                list(self._changed.values()),
+                ["status", "date_financial", "cost_amount_posted", "cost_amount_adjustment", "inventory_account",
+                 "offset_account"],
+            )
+            self._changed.clear()
+        if self._dimensions:
+            CostDimension.objects.bulk_update(
+                list(self._dimensions.values()), ["financial_qty", "financial_value", "physical_qty", "physical_value"]
+            )
+        if self._on_hand:
+            OnHand.objects.bulk_update(
+                list(self._on_hand.values()), ["physical_qty", "financial_qty", "financial_value", "physical_value"]
+            )
+        self.vouchers += vouchers_write(drafts=self._drafts, user=self.user)
+        self._drafts = []
+
+
+@contextmanager
+def posting_session(*, user=None) -> Iterator[PostingSession]:
+    """A posting session inside one atomic block: everything posted in it lands, or nothing does."""
+    with transaction.atomic():
+        session = PostingSession(user=user)
+        yield session
+        session.flush()

@@ -1,0 +1,56 @@
+"""Precision rules for money, quantities and unit costs, in one place.
+
+Amounts are rounded half-up to 2 places per transaction; quantities and unit costs keep 6 places.
+SQLite and PostgreSQL round differently, so rounding always happens here, in Python, before a value
+reaches the database. Never construct a Decimal from a float.
+"""
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+ZERO = Decimal("0")
+AMOUNT_PLACES = Decimal("0.01")
+QUANTITY_PLACES = Decimal("0.000001")
+UNIT_COST_PLACES = Decimal("0.000001")
+
+# Field sizes shared by every model column that holds one of these.
+AMOUNT_FIELD = {"max_digits": 20, "decimal_places": 2}
+QUANTITY_FIELD = {"max_digits": 20, "decimal_places": 6}
+UNIT_COST_FIELD = {"max_digits": 20, "decimal_places": 6}
+
+
+def to_decimal(value: object) -> Decimal:
+    """Parse user or file input into a Decimal; refuse floats so no binary noise gets in."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        raise TypeError("money and quantities are never floats")
+    try:
+        result = Decimal(str(value).strip())
+    except InvalidOperation as exc:
+        raise ValueError(f"{value!r} is not a number") from exc
+    if not result.is_finite():
+        raise ValueError(f"{value!r} is not a finite number")
+    return result
+
+
+def round_amount(value: Decimal) -> Decimal:
+    return value.quantize(AMOUNT_PLACES, rounding=ROUND_HALF_UP)
+
+
+def round_quantity(value: Decimal) -> Decimal:
+    return value.quantize(QUANTITY_PLACES, rounding=ROUND_HALF_UP)
+
+
+def round_unit_cost(value: Decimal) -> Decimal:
+    return value.quantize(UNIT_COST_PLACES, rounding=ROUND_HALF_UP)
+
+
+def amount_for(quantity: Decimal, unit_cost: Decimal) -> Decimal:
+    """Cost amount of a quantity at a unit cost, signed like the quantity."""
+    return round_amount(quantity * unit_cost)
+
+
+def unit_cost_of(amount: Decimal, quantity: Decimal) -> Decimal:
+    if quantity == ZERO:
+        return ZERO
+    return round_unit_cost(amount / quantity)
