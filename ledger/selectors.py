@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.db.models import Prefetch, QuerySet, Sum
 
 from ledger.models import MainAccount, Voucher, VoucherLine
-from ledger.money import ZERO
+from ledger.money import ZERO, round_amount
 
 
 def account_list() -> QuerySet[MainAccount]:
@@ -32,6 +32,12 @@ def vouchers_of_transaction(*, transaction) -> list[dict]:
     return list(grouped.values())
 
 
+def _amount(value) -> Decimal:
+    """Database sums come back with the backend's own precision (SQLite: a float-like decimal);
+    round them in Python to the cent."""
+    return round_amount(Decimal(str(value))) if value is not None else ZERO
+
+
 def trial_balance(*, date_from: date, date_to: date) -> list[dict]:
     """Opening balance, debit and credit turnover and closing balance per account. Storno lines are
     negative amounts on their own side, so they reduce that side's turnover (the convention storno
@@ -40,12 +46,12 @@ def trial_balance(*, date_from: date, date_to: date) -> list[dict]:
     opening = VoucherLine.objects.filter(voucher__date__lt=date_from).values("account").annotate(
         debit=Sum("debit"), credit=Sum("credit"))
     for row in opening:
-        rows[row["account"]]["opening"] = (row["debit"] or ZERO) - (row["credit"] or ZERO)
+        rows[row["account"]]["opening"] = _amount(row["debit"]) - _amount(row["credit"])
     turnover = VoucherLine.objects.filter(voucher__date__gte=date_from, voucher__date__lte=date_to).values("account").annotate(
         debit=Sum("debit"), credit=Sum("credit"))
     for row in turnover:
-        rows[row["account"]]["debit"] = row["debit"] or ZERO
-        rows[row["account"]]["credit"] = row["credit"] or ZERO
+        rows[row["account"]]["debit"] = _amount(row["debit"])
+        rows[row["account"]]["credit"] = _amount(row["credit"])
     accounts = {account.pk: account for account in MainAccount.objects.filter(pk__in=rows)}
     result = []
     for account_id, row in rows.items():

@@ -298,15 +298,13 @@ def evaluate(plan: Plan) -> DimensionResult:
         priced = _price(plan, base)
         passes += 1
 
-    adjustments: list[AdjustmentOut] = []
+    # Only issues and transfer receipts change cost; list them in (date, id) order.
+    changes = dict(priced.adjustments)
+    for pos in book.all_receipts:
+        if txns[pos].transfer_issue is not None and base[pos] != txns[pos].amount:
+            changes[pos] = base[pos] - txns[pos].amount
+    adjustments = [AdjustmentOut(txn_id=txns[pos].id, amount=changes[pos]) for pos in sorted(changes)]
     issue_adjustments = priced.adjustments
-    for pos, txn in enumerate(txns):
-        if txn.qty > ZERO:
-            change = base[pos] - txn.amount
-        else:
-            change = issue_adjustments.get(pos, ZERO)
-        if change != ZERO:
-            adjustments.append(AdjustmentOut(txn_id=txn.id, amount=change))
 
     issue_costs = {
         txns[pos].id: txns[pos].amount + issue_adjustments.get(pos, ZERO) for pos in book.issues

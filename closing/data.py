@@ -1,0 +1,221 @@
+"""The closing engine's data layer: stream one bundle's open transactions in, write its results out
+in bulk. No per-transaction queries: one read per bundle, a handful of set-based writes.
+
+PostgreSQL gets COPY into temporary tables and `UPDATE ... FROM`; SQLite (3.33+) runs the same
+`UPDATE ... FROM` with rows inserted by executemany. Both run inside the bundle's transaction.
+"""
+
+import io
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db import connection
+
+from closing.engine import DimensionResult, OpenTxn, close_dimension
+from inventory.models import FINANCIAL_STATUSES, ItemModelGroup, TransactionStatus
+from ledger.money import ZERO, round_amount
+
+FINANCIAL = tuple(str(status) for status in FINANCIAL_STATUSES)
+
+STREAM_SQL = """
+SELECT t.id, t.item_id, t.cost_dimension_id, t.site_id, t.warehouse_id, t.tracking_number, t.qty, t.status,
+       t.date_physical, t.date_financial, t.cost_amount_physical, t.cost_amount_posted, t.cost_amount_adjustment,
+       t.qty_settled, t.cost_amount_settled, t.marked_to_id, t.transfer_issue_id, t.inventory_account_id,
+       t.offset_account_id, i.item_group_id, i.model_group_id
+  FROM inventory_inventorytransaction t
+  JOIN inventory_item i ON i.id = t.item_id
+ WHERE t.item_id IN ({items})
+   AND t.value_open
+   AND ((t.status IN ('purchased', 'sold') AND t.date_financial <= %s)
+        OR (t.status IN ('received', 'deducted') AND t.date_physical <= %s))
+ ORDER BY t.cost_dimension_id, t.id
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class TxnInfo:
+    """What the writer needs to know about a transaction besides what the engine saw."""
+
+    id: int
+    item_id: int
+    dimension_id: int
+    site_id: int
+    warehouse_id: int
+    tracking_number: str
+    qty: Decimal
+    financial: bool
+    inventory_account_id: int | None
+    offset_account_id: int | None
+    item_group_id: int
+    model_group_id: int
+
+
+@dataclass
+class BundleOutcome:
+    """The engine's results for one bundle, keyed by real transaction ids."""
+
+    results: dict[int, DimensionResult] = field(default_factory=dict)  # by cost dimension id
+    info: dict[int, TxnInfo] = field(default_factory=dict)
+    transactions: int = 0
+    items: set[int] = field(default_factory=set)
+
+
+def _to_decimal(value) -> Decimal:
+    # SQLite hands back decimals as floats or ints through the raw cursor; go through str to keep them exact
+    # to the stored precision.
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return Decimal(value)
+
+
+def _to_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def stream_bundle(*, item_ids: Sequence[int], close_date: date, previous_close: date | None
+                  ) -> tuple[dict[int, list[OpenTxn]], dict[int, TxnInfo]]:
+    """Every value-open transaction of these items dated on or before the close date, grouped by
+    financial dimension, as the engine's plain data. Read through a server-side cursor."""
+    by_dimension: dict[int, list[OpenTxn]] = defaultdict(list)
+    info: dict[int, TxnInfo] = {}
+    if not item_ids:
+        return by_dimension, info
+    placeholders = ", ".join(["%s"] * len(item_ids))
+    sql = STREAM_SQL.format(items=placeholders)
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, [*item_ids, close_date, close_date])
+        while rows := cursor.fetchmany(5000):
+            for row in rows:
+                (txn_id, item_id, dimension_id, site_id, warehouse_id, tracking, qty, status, date_physical,
+                 date_financial, amount_physical, amount_posted, adjustment, qty_settled, amount_settled,
+                 marked_to, transfer_issue, inventory_account, offset_account, item_group, model_group) = row
+                qty = _to_decimal(qty)
+                financial = status in FINANCIAL
+                amount = (_to_decimal(amount_posted) if financial else _to_decimal(amount_physical)) + _to_decimal(adjustment)
+                open_qty = qty - _to_decimal(qty_settled)
+                open_amount = amount - _to_decimal(amount_settled)
+                txn_date = _to_date(date_financial if financial else date_physical)
+                by_dimension[dimension_id].append(OpenTxn(
+                    id=txn_id, qty=open_qty, amount=open_amount, date=txn_date, financial=financial,
+                    marked_to=marked_to, transfer_issue=transfer_issue,
+                    is_prior_on_hand=bool(previous_close and qty > 0 and txn_date <= previous_close),
+                ))
+                info[txn_id] = TxnInfo(txn_id, item_id, dimension_id, site_id, warehouse_id, tracking or "", qty,
+                                       financial, inventory_account, offset_account, item_group, model_group)
+    return by_dimension, info
+
+
+def compute_bundle(*, item_ids: Sequence[int], close_date: date, previous_close: date | None, settle: bool,
+                   max_iterations: int, model_groups: dict[int, ItemModelGroup]) -> BundleOutcome:
+    """Run the valuation method of each dimension. Transfers move cost between dimensions of the
+    same item, which are always in the same bundle: recompute until the transfer costs stop
+    changing, at most `max_iterations` times (AX's maximum throughputs)."""
+    by_dimension, info = stream_bundle(item_ids=item_ids, close_date=close_date, previous_close=previous_close)
+    outcome = BundleOutcome(info=info, transactions=len(info))
+    transfer_issues = {txn.transfer_issue for txns in by_dimension.values() for txn in txns if txn.transfer_issue}
+    transfer_costs: dict[int, Decimal] = {}
+    for _ in range(max(1, max_iterations)):
+        results = {}
+        for dimension_id, txns in by_dimension.items():
+            model_group = model_groups[info[txns[0].id].model_group_id]
+            results[dimension_id] = close_dimension(
+                txns, method=model_group.valuation_method, include_physical_value=model_group.include_physical_value,
+                close_date=close_date, settle=settle, transfer_costs=transfer_costs, max_iterations=max_iterations)
+        outcome.results = results
+        if not transfer_issues:
+            break
+        costs = {issue: cost for result in results.values() for issue, cost in result.issue_costs.items()
+                 if issue in transfer_issues}
+        if costs == transfer_costs:
+            break
+        transfer_costs = costs
+    outcome.items = {info[txns[0].id].item_id for txns in by_dimension.values()}
+    return outcome
+
+
+# -- bulk writing ---------------------------------------------------------------------------------
+
+def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """Insert many rows: COPY on PostgreSQL, executemany elsewhere."""
+    rows = list(rows)
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            placeholders = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})",
+                               [[str(v) if isinstance(v, Decimal) else v for v in row] for row in rows])
+
+
+def apply_deltas(*, table: str, rows: Sequence[tuple], columns: Sequence[str], set_sql: str, params: Sequence = ()) -> None:
+    """Add per-row deltas to a table in one statement: rows go to a temporary table (first column
+    the id) and `UPDATE table SET <set_sql> FROM tmp WHERE table.id = tmp.id` applies them."""
+    if not rows:
+        return
+    tmp = f"tmp_{table}_delta"
+    numeric = "numeric" if connection.vendor == "postgresql" else "decimal"
+    column_sql = ", ".join(f"{name} {numeric}" for name in columns[1:])
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {tmp}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {tmp} (id bigint PRIMARY KEY, {column_sql})")
+    copy_rows(tmp, columns, rows)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET {set_sql} FROM {tmp} d WHERE {table}.id = d.id", list(params))
+        cursor.execute(f"DROP TABLE {tmp}")
+
+
+def value_deltas(adjustments: Iterable[tuple[TxnInfo, Decimal]]) -> tuple[list[tuple], list[tuple]]:
+    """Per cost dimension and per on-hand row, what the adjustments add to the cached values."""
+    dimensions: dict[int, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    on_hand: dict[tuple, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    for txn, amount in adjustments:
+        slot = 0 if txn.financial else 1
+        dimensions[txn.dimension_id][slot] += amount
+        on_hand[(txn.item_id, txn.site_id, txn.warehouse_id, txn.tracking_number)][slot] += amount
+    return ([(key, *values) for key, values in dimensions.items()],
+            [(key, *values) for key, values in on_hand.items()])
+
+
+def apply_value_deltas(adjustments: Iterable[tuple[TxnInfo, Decimal]], *, sign: int = 1) -> None:
+    """Keep CostDimension and OnHand values equal to the sum of their transactions' cost amounts."""
+    from inventory.models import OnHand
+
+    dimension_rows, on_hand_rows = value_deltas(adjustments)
+    apply_deltas(
+        table="inventory_costdimension",
+        rows=[(key, sign * fin, sign * phys) for key, fin, phys in dimension_rows],
+        columns=["id", "d_financial", "d_physical"],
+        set_sql="financial_value = inventory_costdimension.financial_value + d.d_financial, "
+                "physical_value = inventory_costdimension.physical_value + d.d_physical",
+    )
+    if not on_hand_rows:
+        return
+    ids = {}
+    keys = [key for key, _, _ in on_hand_rows]
+    for row in OnHand.objects.filter(item_id__in={key[0] for key in keys}).values_list(
+            "id", "item_id", "site_id", "warehouse_id", "tracking_number"):
+        ids[(row[1], row[2], row[3], row[4])] = row[0]
+    apply_deltas(
+        table="inventory_onhand",
+        rows=[(ids[key], sign * fin, sign * phys) for key, fin, phys in on_hand_rows],
+        columns=["id", "d_financial", "d_physical"],
+        set_sql="financial_value = inventory_onhand.financial_value + d.d_financial, "
+                "physical_value = inventory_onhand.physical_value + d.d_physical",
+    )
+
+
+def round_all(values: Iterable[Decimal]) -> Decimal:
+    return round_amount(sum(values, ZERO))
+
+
+__all__ = ["BundleOutcome", "TxnInfo", "apply_deltas", "apply_value_deltas", "compute_bundle", "copy_rows",
+           "stream_bundle", "TransactionStatus"]

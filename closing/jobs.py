@@ -1,0 +1,32 @@
+"""RQ jobs: thin, idempotent, taking ids. Each claims its unit of work in the database and calls a
+service; the queue can be lost and rebuilt (resume) without losing anything."""
+
+import django_rq
+
+from closing import services
+from closing.models import ClosingBundle, ClosingRun
+
+QUEUE = "closing"
+
+
+def enqueue(kind: str, object_id: int) -> None:
+    """Put one step of a run on the closing queue. Called after the database commit."""
+    job = {"coordinate": coordinate, "bundle": process_bundle, "finalize": finalize}[kind]
+    django_rq.get_queue(QUEUE).enqueue(job, object_id, job_timeout=3600, result_ttl=600, failure_ttl=86400)
+
+
+def coordinate(run_id: int) -> None:
+    services.run_coordinate(run_id=run_id, enqueue=enqueue)
+
+
+def process_bundle(bundle_id: int) -> str:
+    outcome = services.bundle_process(bundle_id=bundle_id)
+    run_id = ClosingBundle.objects.values_list("run_id", flat=True).get(pk=bundle_id)
+    run = ClosingRun.objects.get(pk=run_id)
+    if run.status == ClosingRun.Status.RUNNING and not run.bundles.exclude(status=ClosingBundle.Status.DONE).exists():
+        enqueue("finalize", run_id)
+    return outcome
+
+
+def finalize(run_id: int) -> None:
+    services.run_finalize(run_id=run_id)

@@ -1,0 +1,46 @@
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+
+from closing import jobs, services
+from closing.management.commands._common import parse_amount, progress_printer, summary
+from closing.models import ClosingRun, InventoryParameters, Specification
+from ledger.errors import DomainError
+
+
+def _codes(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+class Command(BaseCommand):
+    help = "Recalculate inventory up to a date: adjust issue costs without settling or locking the period."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--date", required=True, type=date.fromisoformat, help="YYYY-MM-DD")
+        parser.add_argument("--items", help="Comma-separated item numbers.")
+        parser.add_argument("--item-groups", help="Comma-separated item group codes.")
+        parser.add_argument("--min-adjustment", help="Adjustments below this amount are not made.")
+        parser.add_argument("--specification", choices=Specification.values)
+        parser.add_argument("--note", default="")
+        parser.add_argument("--wait", action="store_true", help="Run to the end in this process (no Redis needed).")
+
+    def handle(self, *args, **options):
+        parameters = InventoryParameters.load()
+        minimum = (parse_amount(options["min_adjustment"], "--min-adjustment") if options["min_adjustment"] is not None
+                   else parameters.default_min_adjustment)
+        request = services.RunRequest(
+            run_type=ClosingRun.RunType.RECALCULATION, date=options["date"], note=options["note"],
+            specification=options["specification"] or parameters.default_specification, min_adjustment=minimum,
+            items=_codes(options["items"]), item_groups=_codes(options["item_groups"]))
+        try:
+            run = services.closing_start(request=request, enqueue=None if options["wait"] else jobs.enqueue)
+        except DomainError as error:
+            raise CommandError(error.message) from error
+        if not options["wait"]:
+            self.stdout.write(f"Queued {run.number}. Follow it with: python manage.py closing_status")
+            return
+        self.stdout.write(f"Recalculating inventory up to {run.date:%Y-%m-%d} ({run.number})…")
+        run = services.run_execute(run_id=run.pk, progress=progress_printer(self.stdout))
+        self.stdout.write(summary(run))
+        if run.status != ClosingRun.Status.ENDED:
+            raise CommandError(run.error or f"The recalculation stopped: {run.get_status_display().lower()}.")

@@ -1,0 +1,640 @@
+"""Closing and adjustment: start, process, finalize, pause, resume, reverse and preview runs.
+
+A run's state lives in PostgreSQL (or SQLite): the run row, its bundles and their results. Redis only
+carries the queue, so any step can be redone from the database: a bundle's results and its "done"
+mark commit together, a crashed bundle rolls back and stays pending, and resuming re-enqueues
+whatever is not done.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, F, Q, Sum, When
+from django.utils import timezone
+
+from closing.data import TxnInfo, apply_deltas, apply_value_deltas, compute_bundle, copy_rows
+from closing.models import ClosingBundle, ClosingLog, ClosingRun, CostAdjustment, InventoryParameters, Settlement, Specification
+from inventory.models import (
+    FINANCIAL_STATUSES,
+    InventoryTransaction,
+    Item,
+    ItemGroup,
+    ItemModelGroup,
+    SourceType,
+    TransactionStatus,
+    ValuationMethod,
+)
+from ledger.errors import DomainError
+from ledger.models import MainAccount, Voucher
+from ledger.money import ZERO, round_amount
+from ledger.services import LineSpec, PeriodGuard, VoucherDraft, audit_record, number_next, vouchers_write
+
+ANOTHER_RUN = "Another closing or adjustment has not finished yet ({run}). Wait for it, resume it or reverse it."
+SETTLING_METHODS = [m for m in ValuationMethod.values if m not in (ValuationMethod.STANDARD_COST, ValuationMethod.MOVING_AVERAGE)]
+
+Enqueue = Callable[[str, int], None]
+
+
+# -- reading the state ----------------------------------------------------------------------------
+
+def latest_close(*, exclude: ClosingRun | None = None) -> ClosingRun | None:
+    runs = ClosingRun.objects.filter(run_type=ClosingRun.RunType.CLOSING, is_cancelled=False).exclude(
+        status=ClosingRun.Status.CANCELLED)
+    if exclude is not None:
+        runs = runs.exclude(pk=exclude.pk)
+    return runs.order_by("-date", "-id").first()
+
+
+def unfinished_run() -> ClosingRun | None:
+    return ClosingRun.objects.filter(status__in=ClosingRun.UNFINISHED).first()
+
+
+# -- starting -------------------------------------------------------------------------------------
+
+@dataclass
+class RunRequest:
+    run_type: str
+    date: date
+    specification: str = Specification.TOTAL
+    note: str = ""
+    min_adjustment: Decimal = ZERO
+    items: Sequence[str] = ()
+    item_groups: Sequence[str] = ()
+
+
+def _check_request(request: RunRequest) -> dict:
+    if request.specification not in Specification.values:
+        raise DomainError(f"Unknown specification {request.specification!r}: use total, item-group or item.",
+                          field="specification")
+    if request.min_adjustment < ZERO:
+        raise DomainError("The minimum adjustment cannot be negative.", field="min_adjustment")
+    previous = latest_close()
+    if previous is not None and request.date <= previous.date:
+        raise DomainError(
+            f"Inventory is already closed up to {previous.date:%Y-%m-%d} ({previous.number}): choose a date after it.",
+            field="date")
+    period = PeriodGuard().period_for(request.date)
+    if period is not None and period.status != period.Status.OPEN:
+        raise DomainError(f"Fiscal period {period.name} is {period.get_status_display().lower()}: "
+                          f"nothing can be posted on {request.date:%Y-%m-%d}.", field="date")
+    selection = {}
+    if request.run_type == ClosingRun.RunType.RECALCULATION and (request.items or request.item_groups):
+        known_items = set(Item.objects.filter(number__in=request.items).values_list("number", flat=True))
+        unknown = [number for number in request.items if number not in known_items]
+        if unknown:
+            raise DomainError(f"Unknown item(s) in the selection: {', '.join(unknown)}.", field="items")
+        known_groups = set(ItemGroup.objects.filter(code__in=request.item_groups).values_list("code", flat=True))
+        unknown = [code for code in request.item_groups if code not in known_groups]
+        if unknown:
+            raise DomainError(f"Unknown item group(s) in the selection: {', '.join(unknown)}.", field="item_groups")
+        selection = {"items": list(request.items), "item_groups": list(request.item_groups)}
+    return selection
+
+
+def closing_start(*, request: RunRequest, user=None, enqueue: Enqueue | None = None) -> ClosingRun:
+    """Queue a close or recalculation. Refused, with nothing written, when the date is not after the
+    latest close, its fiscal period is not open, the selection names unknown items or groups, or
+    another run is unfinished (the database refuses the second one even when two users click at
+    the same moment)."""
+    if request.run_type not in (ClosingRun.RunType.CLOSING, ClosingRun.RunType.RECALCULATION):
+        raise DomainError(f"{request.run_type} runs are not started here.")
+    parameters = InventoryParameters.load()
+    try:
+        with transaction.atomic():
+            running = unfinished_run()
+            if running is not None:
+                raise DomainError(ANOTHER_RUN.format(run=running))
+            selection = _check_request(request)
+            run = ClosingRun.objects.create(
+                number=number_next(code="closing"), run_type=request.run_type, date=request.date,
+                specification=request.specification, note=request.note, min_adjustment=request.min_adjustment,
+                max_iterations=parameters.max_iterations, selection=selection,
+                started_by=user if getattr(user, "pk", None) else None, phase="queued",
+            )
+            audit_record(user=user, action=f"{request.run_type}.start", obj=run, date=str(request.date),
+                         specification=request.specification)
+            if enqueue is not None:
+                transaction.on_commit(lambda: enqueue("coordinate", run.pk))
+    except IntegrityError as error:
+        if "one_unfinished_closing_run" in str(error) or "UNIQUE" in str(error).upper():
+            raise DomainError(ANOTHER_RUN.format(run="started by another user just now")) from error
+        raise
+    return run
+
+
+# -- coordinating ---------------------------------------------------------------------------------
+
+def _selected_items(run: ClosingRun):
+    items = Item.objects.filter(model_group__valuation_method__in=SETTLING_METHODS)
+    selection = run.selection or {}
+    if selection.get("items") or selection.get("item_groups"):
+        items = items.filter(Q(number__in=selection.get("items", [])) | Q(item_group__code__in=selection.get("item_groups", [])))
+    open_items = InventoryTransaction.objects.filter(value_open=True).filter(
+        Q(status__in=FINANCIAL_STATUSES, date_financial__lte=run.date)
+        | Q(status__in=[TransactionStatus.RECEIVED, TransactionStatus.DEDUCTED], date_physical__lte=run.date)
+    ).values("item_id")
+    return items.filter(pk__in=open_items).order_by("pk").values_list("pk", flat=True)
+
+
+def run_coordinate(*, run_id: int, enqueue: Enqueue | None = None) -> ClosingRun:
+    """Split the run's items into bundles and queue them. Safe to call again: bundles are made once."""
+    with transaction.atomic():
+        run = ClosingRun.objects.select_for_update().get(pk=run_id)
+        if run.status not in (ClosingRun.Status.QUEUED, ClosingRun.Status.RUNNING):
+            return run
+        if not run.bundles.exists():
+            size = InventoryParameters.load().items_per_bundle
+            item_ids = list(_selected_items(run))
+            bundles = [ClosingBundle(run=run, number=index // size + 1, cost_dimension_ids=item_ids[index:index + size])
+                       for index in range(0, len(item_ids), size)]
+            ClosingBundle.objects.bulk_create(bundles)
+            run.items_total = len(item_ids)
+            run.bundles_total = len(bundles)
+            run.transactions_total = InventoryTransaction.objects.filter(item_id__in=item_ids, value_open=True).count() if item_ids else 0
+        run.status = ClosingRun.Status.RUNNING
+        run.phase = "processing bundles"
+        run.started_at = run.started_at or timezone.now()
+        run.save()
+        pending = list(run.bundles.exclude(status=ClosingBundle.Status.DONE).values_list("pk", flat=True))
+        if enqueue is not None:
+            transaction.on_commit(lambda: _enqueue_bundles(run, pending, enqueue))
+    return run
+
+
+def _enqueue_bundles(run: ClosingRun, bundle_ids: list[int], enqueue: Enqueue) -> None:
+    if not bundle_ids:
+        enqueue("finalize", run.pk)
+    for bundle_id in bundle_ids:
+        enqueue("bundle", bundle_id)
+
+
+# -- processing a bundle --------------------------------------------------------------------------
+
+def _previous_close_date(run: ClosingRun) -> date | None:
+    previous = latest_close(exclude=run)
+    if previous is not None and previous.date < run.date:
+        return previous.date
+    return None
+
+
+def bundle_process(*, bundle_id: int) -> str:
+    """Process one bundle: claim it, compute it and write its results in one transaction.
+
+    Returns what happened: "done", "skipped" (already done, or the run is pausing/paused/failed) or
+    "failed". A worker killed half-way leaves nothing behind: the transaction rolls back and the
+    bundle stays pending for the retry or the resume."""
+    try:
+        with transaction.atomic():
+            # The row lock is the claim: two workers given the same bundle take turns, and the second
+            # finds it done. SKIP LOCKED is not used so that a retry waits for a live worker's result.
+            bundle = ClosingBundle.objects.select_for_update().select_related("run").get(pk=bundle_id)
+            run = bundle.run
+            if bundle.status == ClosingBundle.Status.DONE:
+                return "skipped"
+            current = ClosingRun.objects.values_list("status", flat=True).get(pk=run.pk)
+            if current != ClosingRun.Status.RUNNING:
+                _settle_pause(run.pk)
+                return "skipped"
+            model_groups = {group.pk: group for group in ItemModelGroup.objects.all()}
+            outcome = compute_bundle(
+                item_ids=bundle.cost_dimension_ids, close_date=run.date, previous_close=_previous_close_date(run),
+                settle=run.run_type == ClosingRun.RunType.CLOSING, max_iterations=run.max_iterations,
+                model_groups=model_groups)
+            counts = _write_outcome(run, outcome)
+            bundle.status = ClosingBundle.Status.DONE
+            bundle.attempts += 1
+            bundle.transactions = outcome.transactions
+            bundle.finished_at = timezone.now()
+            bundle.error = ""
+            bundle.save(update_fields=["status", "attempts", "transactions", "finished_at", "error"])
+            ClosingRun.objects.filter(pk=run.pk).update(
+                bundles_done=F("bundles_done") + 1, items_done=F("items_done") + len(bundle.cost_dimension_ids),
+                transactions_done=F("transactions_done") + outcome.transactions,
+                settlements_count=F("settlements_count") + counts["settlements"],
+                adjustments_count=F("adjustments_count") + counts["adjustments"],
+                warnings_count=F("warnings_count") + counts["warnings"],
+            )
+    except Exception as error:  # noqa: BLE001 - any failure marks the run failed, to be resumed
+        _bundle_failed(bundle_id, error)
+        return "failed"
+    return "done"
+
+
+def _bundle_failed(bundle_id: int, error: Exception) -> None:
+    message = str(error) or error.__class__.__name__
+    with transaction.atomic():
+        bundle = ClosingBundle.objects.select_for_update().get(pk=bundle_id)
+        items = ", ".join(Item.objects.filter(pk__in=bundle.cost_dimension_ids[:5]).values_list("number", flat=True))
+        bundle.status = ClosingBundle.Status.FAILED
+        bundle.attempts += 1
+        bundle.error = message[:2000]
+        bundle.save(update_fields=["status", "attempts", "error"])
+        ClosingRun.objects.filter(pk=bundle.run_id).exclude(status=ClosingRun.Status.CANCELLED).update(
+            status=ClosingRun.Status.FAILED, phase="failed",
+            error=f"Bundle {bundle.number} (items {items}{'…' if len(bundle.cost_dimension_ids) > 5 else ''}) failed: {message}"[:4000])
+
+
+def _settle_pause(run_id: int) -> None:
+    """A run asked to pause becomes paused once no bundle of it is being processed."""
+    ClosingRun.objects.filter(pk=run_id, status=ClosingRun.Status.PAUSING).update(status=ClosingRun.Status.PAUSED, phase="paused")
+
+
+def _write_outcome(run: ClosingRun, outcome) -> dict[str, int]:
+    is_close = run.run_type == ClosingRun.RunType.CLOSING
+    info: dict[int, TxnInfo] = outcome.info
+    counts = {"settlements": 0, "adjustments": 0, "warnings": 0}
+    system_ids: dict[int, int] = {}
+    if is_close:
+        system_ids = _create_system_transactions(run, outcome)
+    adjustments: list[tuple[TxnInfo, Decimal]] = []
+    settlement_rows = []
+    deltas: dict[int, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO, ZERO])  # qty settled, amount settled, adjustment
+    warnings = []
+    for dimension_id, result in outcome.results.items():
+        for adjustment in result.adjustments:
+            if adjustment.txn_id < 0 or adjustment.amount == ZERO:
+                continue
+            if not is_close and abs(adjustment.amount) < run.min_adjustment:
+                continue  # recalculation does not make adjustments below the minimum
+            adjustments.append((info[adjustment.txn_id], adjustment.amount))
+            deltas[adjustment.txn_id][2] += adjustment.amount
+        if is_close:
+            for settlement in result.settlements:
+                issue_id = system_ids.get(settlement.issue_id, settlement.issue_id)
+                receipt_id = system_ids.get(settlement.receipt_id, settlement.receipt_id)
+                settlement_rows.append((run.pk, issue_id, receipt_id, settlement.qty, settlement.amount, run.date, False))
+                if settlement.issue_id > 0:
+                    deltas[issue_id][0] -= settlement.qty
+                    deltas[issue_id][1] -= settlement.amount
+                if settlement.receipt_id > 0:
+                    deltas[receipt_id][0] += settlement.qty
+                    deltas[receipt_id][1] += settlement.amount
+        for warning in result.warnings:
+            txn = info.get(warning.txn_id)
+            warnings.append(ClosingLog(run=run, level=ClosingLog.Level.WARNING, item_id=txn.item_id if txn else None,
+                                       transaction_id=warning.txn_id if txn else None, message=warning.message))
+    copy_rows("closing_settlement", ["run_id", "issue_id", "receipt_id", "qty", "amount", "date", "is_cancelled"], settlement_rows)
+    copy_rows("closing_costadjustment", ["run_id", "transaction_id", "amount", "date", "is_cancelled"],
+              [(run.pk, txn.id, amount, run.date, False) for txn, amount in adjustments])
+    if warnings:
+        _name_items(warnings)
+        ClosingLog.objects.bulk_create(warnings)
+    apply_deltas(
+        table="inventory_inventorytransaction",
+        rows=[(txn_id, *values) for txn_id, values in deltas.items()],
+        columns=["id", "d_qty", "d_amount", "d_adjustment"],
+        set_sql=("qty_settled = inventory_inventorytransaction.qty_settled + d.d_qty, "
+                 "cost_amount_settled = inventory_inventorytransaction.cost_amount_settled + d.d_amount, "
+                 "cost_amount_adjustment = inventory_inventorytransaction.cost_amount_adjustment + d.d_adjustment, "
+                 "value_open = CASE WHEN inventory_inventorytransaction.qty_settled + d.d_qty = inventory_inventorytransaction.qty "
+                 "THEN %s ELSE inventory_inventorytransaction.value_open END, "
+                 "date_closed = CASE WHEN inventory_inventorytransaction.qty_settled + d.d_qty = inventory_inventorytransaction.qty "
+                 "THEN %s ELSE inventory_inventorytransaction.date_closed END"),
+        params=[False, run.date],
+    )
+    apply_value_deltas(adjustments)
+    counts["settlements"] = len(settlement_rows)
+    counts["adjustments"] = len(adjustments)
+    counts["warnings"] = len(warnings)
+    return counts
+
+
+def _name_items(warnings: list[ClosingLog]) -> None:
+    numbers = dict(Item.objects.filter(pk__in={w.item_id for w in warnings if w.item_id}).values_list("pk", "number"))
+    refs = dict(InventoryTransaction.objects.filter(pk__in={w.transaction_id for w in warnings if w.transaction_id})
+                .values_list("pk", "ref"))
+    for warning in warnings:
+        prefix = f"Item {numbers.get(warning.item_id, '?')}, transaction {refs.get(warning.transaction_id, '?')}: "
+        warning.message = prefix + warning.message
+
+
+def _create_system_transactions(run: ClosingRun, outcome) -> dict[int, int]:
+    """The weighted average closing issue/receipt pairs: real transactions, settled as the engine
+    says. They net to zero in quantity and value, so on-hand and the ledger do not move."""
+    from inventory.models import CostDimension
+
+    created: dict[int, int] = {}
+    pending = []
+    for dimension_id, result in outcome.results.items():
+        if not result.system_txns:
+            continue
+        dimension = CostDimension.objects.select_related("item__item_group").get(pk=dimension_id)
+        sample = next(txn for txn in outcome.info.values() if txn.dimension_id == dimension_id)
+        settled: dict[int, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+        for settlement in result.settlements:
+            if settlement.issue_id < 0:
+                settled[settlement.issue_id][0] -= settlement.qty
+                settled[settlement.issue_id][1] -= settlement.amount
+            if settlement.receipt_id < 0:
+                settled[settlement.receipt_id][0] += settlement.qty
+                settled[settlement.receipt_id][1] += settlement.amount
+        group = dimension.item.item_group
+        for index, system in enumerate(result.system_txns, start=1):
+            qty_settled, amount_settled = settled[system.id]
+            receipt = system.qty > 0
+            pending.append((system.id, InventoryTransaction(
+                ref=f"{run.number}-{dimension_id}-{index}", source_type=SourceType.WEIGHTED_AVERAGE_CLOSING,
+                source_number=run.number, user_reference=system.label, item_id=dimension.item_id,
+                site_id=dimension.site_id, warehouse_id=sample.warehouse_id, tracking_number=sample.tracking_number,
+                cost_dimension_id=dimension_id, qty=system.qty,
+                status=TransactionStatus.PURCHASED if receipt else TransactionStatus.SOLD,
+                date_physical=system.date, date_financial=system.date, cost_amount_physical=system.amount,
+                cost_amount_posted=system.amount, qty_settled=qty_settled, cost_amount_settled=amount_settled,
+                value_open=qty_settled != system.qty, date_closed=run.date if qty_settled == system.qty else None,
+                inventory_account_id=group.inventory_receipt_account_id if receipt else group.inventory_issue_account_id,
+                offset_account_id=group.inventory_issue_account_id if receipt else group.inventory_receipt_account_id,
+            )))
+    if pending:
+        saved = InventoryTransaction.objects.bulk_create([txn for _, txn in pending])
+        for (temp_id, _), txn in zip(pending, saved):
+            created[temp_id] = txn.pk
+    return created
+
+
+# -- finishing ------------------------------------------------------------------------------------
+
+def run_finalize(*, run_id: int) -> ClosingRun:
+    """Once every bundle is done: post the run's one voucher and end it. Claimed with a conditional
+    update so that only one worker posts, however many saw the last bundle finish."""
+    with transaction.atomic():
+        run = ClosingRun.objects.select_for_update().get(pk=run_id)
+        if run.status != ClosingRun.Status.RUNNING:
+            return run
+        if run.bundles.exclude(status=ClosingBundle.Status.DONE).exists():
+            return run
+        run.phase = "posting to ledger"
+        voucher = _post_run_voucher(run)
+        run.voucher = voucher
+        run.status = ClosingRun.Status.ENDED
+        run.phase = "ended"
+        run.ended_at = timezone.now()
+        run.save()
+        audit_record(user=run.started_by, action=f"{run.run_type}.end", obj=run, voucher=voucher.number if voucher else "",
+                     settlements=run.settlements_count, adjustments=run.adjustments_count)
+    return run
+
+
+def _is_decrease():
+    """An adjustment that lowers the magnitude of its transaction's value (storno posts these as
+    negative amounts on the original side)."""
+    return Case(When(Q(amount__gt=0, transaction__qty__lt=0) | Q(amount__lt=0, transaction__qty__gt=0), then=True), default=False)
+
+
+def _voucher_lines(run: ClosingRun, adjustments, *, sign: int = 1) -> list[LineSpec]:
+    """The run's ledger lines, summarized by its specification, on the accounts of each original
+    transaction (not today's item group setup)."""
+    storno = InventoryParameters.load().storno_for_adjustments
+    by_spec = {Specification.TOTAL: [], Specification.ITEM_GROUP: ["transaction__item__item_group"],
+               Specification.ITEM: ["transaction__item__item_group", "transaction__item"]}[run.specification]
+    reaches_ledger = adjustments.filter(
+        Q(transaction__status__in=FINANCIAL_STATUSES) | Q(transaction__item__model_group__post_physical_inventory=True))
+    lines: list[LineSpec] = []
+    accounts = {account.pk: account for account in MainAccount.objects.all()}
+    for account_field, direction in (("transaction__inventory_account", 1), ("transaction__offset_account", -1)):
+        rows = (reaches_ledger.annotate(decrease=_is_decrease()).values(account_field, "decrease", *by_spec)
+                .annotate(total=Sum("amount")).order_by(account_field, *by_spec, "decrease"))
+        for row in rows:
+            amount = round_amount(row["total"]) * direction * sign
+            if amount == ZERO:
+                continue
+            lines.append(LineSpec(
+                # Reversing an increase is a decrease and the other way round.
+                account=accounts[row[account_field]], amount=amount, storno=storno and (bool(row["decrease"]) != (sign == -1)),
+                item_group_id=row.get("transaction__item__item_group"), item_id=row.get("transaction__item"),
+                description=f"{run.get_run_type_display()} {run.number}"))
+    return lines
+
+
+def _post_run_voucher(run: ClosingRun, *, reversal_of: ClosingRun | None = None) -> Voucher | None:
+    source = reversal_of or run
+    adjustments = CostAdjustment.objects.filter(run=source)
+    lines = _voucher_lines(source, adjustments, sign=-1 if reversal_of else 1)
+    if not lines:
+        return None
+    description = (f"Reversal of {source.get_run_type_display().lower()} {source.number}" if reversal_of
+                   else f"{run.get_run_type_display()} {run.number} up to {run.date:%Y-%m-%d}")
+    vouchers = vouchers_write(drafts=[VoucherDraft(date=source.date, description=description, source=Voucher.Source.CLOSING,
+                                                   lines=lines, reverses=source.voucher if reversal_of else None)],
+                              user=run.started_by)
+    return vouchers[0] if vouchers else None
+
+
+# -- pause, resume --------------------------------------------------------------------------------
+
+def closing_pause(*, user=None) -> ClosingRun:
+    with transaction.atomic():
+        run = ClosingRun.objects.select_for_update().filter(status__in=[ClosingRun.Status.QUEUED, ClosingRun.Status.RUNNING]).first()
+        if run is None:
+            raise DomainError("No close or recalculation is running, so there is nothing to pause.")
+        run.status = ClosingRun.Status.PAUSING
+        run.phase = "pausing"
+        run.save(update_fields=["status", "phase"])
+        audit_record(user=user, action="closing.pause", obj=run)
+    # Nothing may be mid-bundle (the bundle row locks tell): settle to paused right away if so.
+    with transaction.atomic():
+        _try_settle_pause(run)
+    run.refresh_from_db()
+    return run
+
+
+def _try_settle_pause(run: ClosingRun) -> bool:
+    if connection.vendor == "postgresql":
+        busy = ClosingBundle.objects.select_for_update(skip_locked=True).filter(run=run).exclude(status=ClosingBundle.Status.DONE)
+        total = ClosingBundle.objects.filter(run=run).exclude(status=ClosingBundle.Status.DONE).count()
+        if len(list(busy)) < total:
+            return False  # some bundle is being processed: the worker settles the pause when it ends
+    _settle_pause(run.pk)
+    return True
+
+
+def closing_resume(*, user=None, enqueue: Enqueue | None = None) -> ClosingRun:
+    """Resume a paused or failed run: failed bundles go back to pending and every bundle that is
+    not done is queued again — rebuilt from the database, so a lost Redis queue loses nothing."""
+    with transaction.atomic():
+        run = ClosingRun.objects.select_for_update().filter(
+            status__in=[ClosingRun.Status.PAUSED, ClosingRun.Status.PAUSING, ClosingRun.Status.FAILED,
+                        ClosingRun.Status.RUNNING, ClosingRun.Status.QUEUED]).first()
+        if run is None:
+            raise DomainError("No paused or failed close or recalculation to resume.")
+        run.bundles.filter(status=ClosingBundle.Status.FAILED).update(status=ClosingBundle.Status.PENDING)
+        run.status = ClosingRun.Status.QUEUED if not run.bundles.exists() else ClosingRun.Status.RUNNING
+        run.phase = "resumed"
+        run.error = ""
+        run.save(update_fields=["status", "phase", "error"])
+        audit_record(user=user, action="closing.resume", obj=run)
+        if enqueue is not None:
+            if run.status == ClosingRun.Status.QUEUED:
+                transaction.on_commit(lambda: enqueue("coordinate", run.pk))
+            else:
+                pending = list(run.bundles.exclude(status=ClosingBundle.Status.DONE).values_list("pk", flat=True))
+                transaction.on_commit(lambda: _enqueue_bundles(run, pending, enqueue))
+    return run
+
+
+# -- running in this process ----------------------------------------------------------------------
+
+def run_execute(*, run_id: int, progress: Callable[[ClosingRun], None] | None = None) -> ClosingRun:
+    """Run a queued or resumed run to the end in this process: the same steps the workers run."""
+    run = run_coordinate(run_id=run_id)
+    for bundle_id in list(run.bundles.exclude(status=ClosingBundle.Status.DONE).values_list("pk", flat=True)):
+        outcome = bundle_process(bundle_id=bundle_id)
+        run.refresh_from_db()
+        if progress:
+            progress(run)
+        if outcome == "failed" or run.status != ClosingRun.Status.RUNNING:
+            return run
+    return run_finalize(run_id=run_id)
+
+
+# -- reversing ------------------------------------------------------------------------------------
+
+def closing_reverse(*, user=None, recalculations_from: date | None = None) -> list[ClosingRun]:
+    """Reverse the latest active close (one at a time), or every recalculation dated on or after a
+    date (newest first). Settlements are cancelled, adjustments and the voucher reversed; the books
+    end exactly as they were before the run, and the run stays visible as cancelled."""
+    reversed_runs = []
+    with transaction.atomic():
+        running = ClosingRun.objects.select_for_update().filter(status__in=ClosingRun.UNFINISHED).first()
+        if running is not None:
+            raise DomainError(ANOTHER_RUN.format(run=running))
+        if recalculations_from is not None:
+            targets = list(ClosingRun.objects.select_for_update().filter(
+                run_type=ClosingRun.RunType.RECALCULATION, is_cancelled=False, status=ClosingRun.Status.ENDED,
+                date__gte=recalculations_from).order_by("-date", "-id"))
+            if not targets:
+                raise DomainError(f"No active recalculation is dated on or after {recalculations_from:%Y-%m-%d}.")
+        else:
+            target = latest_close()
+            if target is None:
+                raise DomainError("There is no active close to reverse.")
+            later = ClosingRun.objects.filter(is_cancelled=False, status=ClosingRun.Status.ENDED, id__gt=target.id).exclude(
+                run_type=ClosingRun.RunType.REVERSAL).first()
+            if later is not None:
+                raise DomainError(f"{later.get_run_type_display()} {later.number} was made after close {target.number}: "
+                                  "reverse it first.")
+            targets = [target]
+        for target in targets:
+            reversed_runs.append(_reverse_run(target, user))
+    return reversed_runs
+
+
+def _reverse_run(target: ClosingRun, user) -> ClosingRun:
+    reversal = ClosingRun.objects.create(
+        number=number_next(code="closing"), run_type=ClosingRun.RunType.REVERSAL, date=target.date,
+        specification=target.specification, status=ClosingRun.Status.RUNNING, reverses=target,
+        started_by=user if getattr(user, "pk", None) else None, started_at=timezone.now(), phase="reversing",
+        note=f"Reversal of {target.number}")
+    settlements = Settlement.objects.filter(run=target, is_cancelled=False)
+    system_ids = list(InventoryTransaction.objects.filter(
+        source_type=SourceType.WEIGHTED_AVERAGE_CLOSING, source_number=target.number).values_list("pk", flat=True))
+    # Undo what the settlements put on real transactions, in one statement.
+    issue_rows = settlements.exclude(issue_id__in=system_ids).values("issue_id").annotate(q=Sum("qty"), a=Sum("amount"))
+    receipt_rows = settlements.exclude(receipt_id__in=system_ids).values("receipt_id").annotate(q=Sum("qty"), a=Sum("amount"))
+    deltas: dict[int, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO, ZERO])
+    for row in issue_rows:
+        deltas[row["issue_id"]][0] += row["q"]
+        deltas[row["issue_id"]][1] += row["a"]
+    for row in receipt_rows:
+        deltas[row["receipt_id"]][0] -= row["q"]
+        deltas[row["receipt_id"]][1] -= row["a"]
+    adjustments = CostAdjustment.objects.filter(run=target, is_cancelled=False)
+    adjustment_rows = list(adjustments.values_list("transaction_id", "amount"))
+    for txn_id, amount in adjustment_rows:
+        deltas[txn_id][2] -= amount
+    apply_deltas(
+        table="inventory_inventorytransaction",
+        rows=[(txn_id, *values) for txn_id, values in deltas.items()],
+        columns=["id", "d_qty", "d_amount", "d_adjustment"],
+        set_sql=("qty_settled = inventory_inventorytransaction.qty_settled + d.d_qty, "
+                 "cost_amount_settled = inventory_inventorytransaction.cost_amount_settled + d.d_amount, "
+                 "cost_amount_adjustment = inventory_inventorytransaction.cost_amount_adjustment + d.d_adjustment, "
+                 "value_open = CASE WHEN d.d_qty <> 0 THEN %s ELSE inventory_inventorytransaction.value_open END, "
+                 "date_closed = CASE WHEN d.d_qty <> 0 THEN NULL ELSE inventory_inventorytransaction.date_closed END"),
+        params=[True],
+    )
+    # Cached on-hand values follow the adjustments back.
+    infos = {row[0]: row for row in InventoryTransaction.objects.filter(pk__in={t for t, _ in adjustment_rows}).values_list(
+        "pk", "item_id", "cost_dimension_id", "site_id", "warehouse_id", "tracking_number", "qty", "status")}
+    apply_value_deltas(
+        [(TxnInfo(pk, item, dim, site, wh, tracking, qty, status in FINANCIAL_STATUSES, None, None, 0, 0), amount)
+         for pk, amount in adjustment_rows
+         for (_, item, dim, site, wh, tracking, qty, status) in [infos[pk]]], sign=-1)
+    voucher = _post_run_voucher(reversal, reversal_of=target) if target.voucher_id else None
+    settlements.filter(Q(issue_id__in=system_ids) | Q(receipt_id__in=system_ids)).delete()
+    settlements.update(is_cancelled=True)
+    adjustments.update(is_cancelled=True)
+    InventoryTransaction.objects.filter(pk__in=system_ids).delete()
+    target.is_cancelled = True
+    target.status = ClosingRun.Status.CANCELLED
+    target.save(update_fields=["is_cancelled", "status"])
+    reversal.voucher = voucher
+    reversal.status = ClosingRun.Status.ENDED
+    reversal.phase = "ended"
+    reversal.ended_at = timezone.now()
+    reversal.adjustments_count = len(adjustment_rows)
+    reversal.save()
+    audit_record(user=user, action="closing.reverse", obj=target, reversal=reversal.number,
+                 voucher=voucher.number if voucher else "")
+    return reversal
+
+
+# -- preview --------------------------------------------------------------------------------------
+
+@dataclass
+class Preview:
+    accounts: list[dict] = field(default_factory=list)  # account, amount
+    item_groups: list[dict] = field(default_factory=list)  # item group, amount (inventory value change)
+    warnings: list[str] = field(default_factory=list)
+    items: int = 0
+    transactions: int = 0
+    settlements: int = 0
+    adjustments: int = 0
+
+
+def closing_preview(*, request: RunRequest) -> Preview:
+    """A dry run: what a close or recalculation would post, per account and per item group, and the
+    warnings it would log. Reads only; writes nothing."""
+    selection = _check_request(request)
+    run = ClosingRun(run_type=request.run_type, date=request.date, min_adjustment=request.min_adjustment,
+                     selection=selection, max_iterations=InventoryParameters.load().max_iterations)
+    model_groups = {group.pk: group for group in ItemModelGroup.objects.all()}
+    preview = Preview()
+    by_account: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    by_group: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    post_physical = {group.pk for group in model_groups.values() if group.post_physical_inventory}
+    item_ids = list(_selected_items(run))
+    size = InventoryParameters.load().items_per_bundle
+    previous = _previous_close_date(run)
+    with transaction.atomic():
+        for start in range(0, len(item_ids), size):
+            outcome = compute_bundle(item_ids=item_ids[start:start + size], close_date=run.date, previous_close=previous,
+                                     settle=request.run_type == ClosingRun.RunType.CLOSING,
+                                     max_iterations=run.max_iterations, model_groups=model_groups)
+            preview.items += len(outcome.items)
+            preview.transactions += outcome.transactions
+            for result in outcome.results.values():
+                preview.settlements += len(result.settlements)
+                for adjustment in result.adjustments:
+                    if adjustment.txn_id < 0 or adjustment.amount == ZERO:
+                        continue
+                    if request.run_type != ClosingRun.RunType.CLOSING and abs(adjustment.amount) < request.min_adjustment:
+                        continue
+                    txn = outcome.info[adjustment.txn_id]
+                    preview.adjustments += 1
+                    by_group[txn.item_group_id] += adjustment.amount
+                    if txn.financial or txn.model_group_id in post_physical:
+                        by_account[txn.inventory_account_id] += adjustment.amount
+                        by_account[txn.offset_account_id] -= adjustment.amount
+                preview.warnings += [warning.message for warning in result.warnings]
+        transaction.set_rollback(True)
+    accounts = {account.pk: account for account in MainAccount.objects.filter(pk__in=by_account)}
+    groups = {group.pk: group for group in ItemGroup.objects.filter(pk__in=by_group)}
+    preview.accounts = [{"account": accounts[pk], "amount": round_amount(amount)} for pk, amount in sorted(
+        by_account.items(), key=lambda kv: accounts[kv[0]].number) if round_amount(amount) != ZERO]
+    preview.item_groups = [{"item_group": groups[pk], "amount": round_amount(amount)} for pk, amount in sorted(
+        by_group.items(), key=lambda kv: groups[kv[0]].code)]
+    return preview
