@@ -5,7 +5,6 @@ PostgreSQL gets COPY into temporary tables and `UPDATE ... FROM`; SQLite (3.33+)
 `UPDATE ... FROM` with rows inserted by executemany. Both run inside the bundle's transaction.
 """
 
-import io
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -15,8 +14,9 @@ from decimal import Decimal
 from django.db import connection
 
 from closing.engine import DimensionResult, OpenTxn, close_dimension
-from inventory.models import FINANCIAL_STATUSES, ItemModelGroup, TransactionStatus
-from ledger.money import ZERO, round_amount
+from inventory.models import FINANCIAL_STATUSES, ItemModelGroup
+from ledger.bulk import apply_deltas
+from ledger.money import ZERO
 
 FINANCIAL = tuple(str(status) for status in FINANCIAL_STATUSES)
 
@@ -140,39 +140,6 @@ def compute_bundle(*, item_ids: Sequence[int], close_date: date, previous_close:
 
 # -- bulk writing ---------------------------------------------------------------------------------
 
-def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
-    """Insert many rows: COPY on PostgreSQL, executemany elsewhere."""
-    rows = list(rows)
-    if not rows:
-        return
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            placeholders = ", ".join(["%s"] * len(columns))
-            cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})",
-                               [[str(v) if isinstance(v, Decimal) else v for v in row] for row in rows])
-
-
-def apply_deltas(*, table: str, rows: Sequence[tuple], columns: Sequence[str], set_sql: str, params: Sequence = ()) -> None:
-    """Add per-row deltas to a table in one statement: rows go to a temporary table (first column
-    the id) and `UPDATE table SET <set_sql> FROM tmp WHERE table.id = tmp.id` applies them."""
-    if not rows:
-        return
-    tmp = f"tmp_{table}_delta"
-    numeric = "numeric" if connection.vendor == "postgresql" else "decimal"
-    column_sql = ", ".join(f"{name} {numeric}" for name in columns[1:])
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {tmp}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {tmp} (id bigint PRIMARY KEY, {column_sql})")
-    copy_rows(tmp, columns, rows)
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET {set_sql} FROM {tmp} d WHERE {table}.id = d.id", list(params))
-        cursor.execute(f"DROP TABLE {tmp}")
-
-
 def value_deltas(adjustments: Iterable[tuple[TxnInfo, Decimal]]) -> tuple[list[tuple], list[tuple]]:
     """Per cost dimension and per on-hand row, what the adjustments add to the cached values."""
     dimensions: dict[int, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
@@ -211,11 +178,3 @@ def apply_value_deltas(adjustments: Iterable[tuple[TxnInfo, Decimal]], *, sign: 
         set_sql="financial_value = inventory_onhand.financial_value + d.d_financial, "
                 "physical_value = inventory_onhand.physical_value + d.d_physical",
     )
-
-
-def round_all(values: Iterable[Decimal]) -> Decimal:
-    return round_amount(sum(values, ZERO))
-
-
-__all__ = ["BundleOutcome", "TxnInfo", "apply_deltas", "apply_value_deltas", "compute_bundle", "copy_rows",
-           "stream_bundle", "TransactionStatus"]

@@ -16,7 +16,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, Q, Sum, When
 from django.utils import timezone
 
-from closing.data import TxnInfo, apply_deltas, apply_value_deltas, compute_bundle, copy_rows
+from closing.data import TxnInfo, apply_value_deltas, compute_bundle
+from ledger.bulk import apply_deltas, copy_rows
 from closing.models import ClosingBundle, ClosingLog, ClosingRun, CostAdjustment, InventoryParameters, Settlement, Specification
 from inventory.models import (
     FINANCIAL_STATUSES,

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from ledger.bulk import copy_rows
 from ledger.errors import DomainError
 from ledger.models import AuditEntry, FiscalPeriod, MainAccount, NumberSequence, Voucher, VoucherLine
 from ledger.money import ZERO, round_amount
@@ -154,11 +155,15 @@ def vouchers_write(*, drafts: Sequence[VoucherDraft], user=None) -> list[Voucher
             for number, draft in zip(numbers, drafts)
         ]
     )
-    VoucherLine.objects.bulk_create(
-        [line.to_line(voucher) for voucher, draft in zip(vouchers, drafts) for line in draft.lines
-         if round_amount(line.amount) != ZERO]
-    )
+    lines = [line.to_line(voucher) for voucher, draft in zip(vouchers, drafts) for line in draft.lines
+             if round_amount(line.amount) != ZERO]
+    copy_rows("ledger_voucherline", VOUCHER_LINE_COLUMNS,
+              [tuple(getattr(line, column) for column in VOUCHER_LINE_COLUMNS) for line in lines])
     return vouchers
+
+
+VOUCHER_LINE_COLUMNS = ["voucher_id", "account_id", "debit", "credit", "is_storno", "description", "item_group_id",
+                        "item_id", "inventory_transaction_id"]
 
 
 def voucher_post(*, date: date, description: str, source: str, lines: list[LineSpec], user=None,

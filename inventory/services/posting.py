@@ -34,6 +34,7 @@ from inventory.models import (
     ValuationMethod,
     Warehouse,
 )
+from ledger.bulk import set_columns
 from ledger.errors import DomainError
 from ledger.models import MainAccount, Voucher
 from ledger.money import ZERO, amount_for, round_amount
@@ -61,6 +62,22 @@ def inventory_closed_until() -> date | None:
     return closing_lock_date()
 
 
+def running_average(*, item: Item, dimension: CostDimension) -> Decimal:
+    """Domain README 1.1: (financial + physical with IPV) amount / quantity; a zero or negative
+    quantity, or a negative amount, falls back to the item's default cost price. Moving average
+    always counts physical receipts; standard cost is always the standard. Unrounded: postings
+    round quantity x price, pages round the price for display."""
+    method = item.model_group.valuation_method
+    if method == ValuationMethod.STANDARD_COST:
+        return item.default_cost_price
+    include_physical = item.model_group.include_physical_value or method == ValuationMethod.MOVING_AVERAGE
+    quantity = dimension.financial_qty + (dimension.physical_qty if include_physical else ZERO)
+    value = dimension.financial_value + (dimension.physical_value if include_physical else ZERO)
+    if quantity <= ZERO or value < ZERO:
+        return item.default_cost_price
+    return value / quantity
+
+
 @dataclass(frozen=True)
 class DimensionKey:
     item_id: int
@@ -78,6 +95,9 @@ class PostingSession:
         self._on_hand: dict[DimensionKey, OnHand] = {}
         self._drafts: list[VoucherDraft] = []
         self._changed: dict[int, InventoryTransaction] = {}
+        # New transactions wait here and are inserted in bulk; any change to one of them before then
+        # is made on the object itself.
+        self._new: list[InventoryTransaction] = []
         self._refs: list[str] = []
         self.vouchers: list[Voucher] = []
 
@@ -139,18 +159,7 @@ class PostingSession:
     # -- costing ----------------------------------------------------------------------------
 
     def running_average(self, item: Item, dimension: CostDimension) -> Decimal:
-        """Domain README 1.1: (financial + physical with IPV) amount / quantity; a zero or negative
-        quantity, or a negative amount, falls back to the item's default cost price. Moving average
-        always counts physical receipts; standard cost is always the standard."""
-        method = item.model_group.valuation_method
-        if method == ValuationMethod.STANDARD_COST:
-            return item.default_cost_price
-        include_physical = item.model_group.include_physical_value or method == ValuationMethod.MOVING_AVERAGE
-        quantity = dimension.financial_qty + (dimension.physical_qty if include_physical else ZERO)
-        value = dimension.financial_value + (dimension.physical_value if include_physical else ZERO)
-        if quantity <= ZERO or value < ZERO:
-            return item.default_cost_price
-        return value / quantity
+        return running_average(item=item, dimension=dimension)
 
     def _issue_amount(self, item: Item, dimension: CostDimension, qty: Decimal) -> Decimal:
         """Signed (negative) cost of issuing `qty` units now. Issuing exactly what is on hand takes
@@ -164,6 +173,20 @@ class PostingSession:
         return -amount_for(qty, self.running_average(item, dimension))
 
     # -- postings ---------------------------------------------------------------------------
+
+    def _add(self, txn: InventoryTransaction) -> None:
+        self._new.append(txn)
+
+    def saved(self, txn: InventoryTransaction) -> InventoryTransaction:
+        """Make sure a transaction posted in this session has its id (for marking and transfers)."""
+        if txn.pk is None:
+            self._insert_new()
+        return txn
+
+    def _insert_new(self) -> None:
+        if self._new:
+            InventoryTransaction.objects.bulk_create(self._new, batch_size=2000)
+            self._new = []
 
     def _new_ref(self) -> str:
         if not self._refs:
@@ -202,13 +225,13 @@ class PostingSession:
             txn.inventory_account = group.inventory_receipt_account
             txn.offset_account = offset_account or self._offset(group, source_type, True)
             variance = self._moving_average_variance(item, dimension, txn, invoice_amount) if not standard else ZERO
-            txn.save()
+            self._add(txn)
             self._add_financial(dimension, on_hand, qty, booked_amount)
             self._financial_receipt_voucher(txn, posting_date, booked_amount, invoice_amount, variance)
         else:
             txn.inventory_account = group.inventory_receipt_account
             txn.offset_account = group.packing_slip_offset_account
-            txn.save()
+            self._add(txn)
             dimension.physical_qty += qty
             dimension.physical_value += booked_amount
             on_hand.physical_value += booked_amount
@@ -228,6 +251,7 @@ class PostingSession:
         self.check_date(posting_date)
         if marked_to is not None:
             self._check_marking(item, marked_to)
+            self.saved(marked_to)
         dimension = self.dimension(item, site, warehouse, tracking_number)
         on_hand = self.on_hand(item, site, warehouse, tracking_number)
         group = item.item_group
@@ -246,7 +270,7 @@ class PostingSession:
         on_hand.physical_qty -= qty
         if financial:
             txn.offset_account = offset_account or self._offset(group, source_type, False)
-            txn.save()
+            self._add(txn)
             self._add_financial(dimension, on_hand, -qty, amount)
             self._voucher(posting_date, f"{SourceType(source_type).label} {txn.ref} {item.number}", [
                 self._line(txn.offset_account, -amount, txn),
@@ -254,7 +278,7 @@ class PostingSession:
             ])
         else:
             txn.offset_account = group.packing_slip_offset_account
-            txn.save()
+            self._add(txn)
             dimension.physical_qty -= qty
             dimension.physical_value += amount
             on_hand.physical_value += amount
@@ -314,7 +338,8 @@ class PostingSession:
             self._add_financial(dimension, on_hand, txn.qty, amount)
             lines += [self._line(txn.offset_account, -amount, txn), self._line(group.inventory_issue_account, amount, txn)]
         txn.date_financial = posting_date
-        self._changed[txn.pk] = txn
+        if txn.pk is not None:
+            self._changed[txn.pk] = txn
         self._voucher(posting_date, f"Invoice {txn.ref} {item.number}", lines)
         return txn
 
@@ -332,6 +357,7 @@ class PostingSession:
                            source_type=source_type, financial=True, ref=f"{base}-OUT", source_number=source_number,
                            offset_account=group.inventory_receipt_account, tracking_number=tracking_number,
                            journal_line=journal_line)
+        self.saved(issue)
         receipt = self.receive(item=item, qty=qty, unit_cost=ZERO, posting_date=posting_date, site=to_site,
                                warehouse=to_warehouse, source_type=source_type, financial=True, ref=f"{base}-IN",
                                source_number=source_number, offset_account=group.inventory_issue_account,
@@ -385,7 +411,7 @@ class PostingSession:
         """Moving average (domain README MA-1): the invoice's difference to the value already on the
         receipt is capitalised only for the units still on hand; the rest goes to the price
         difference account. Returns the part expensed, as a receipt adjustment (signed)."""
-        if item.model_group.valuation_method != ValuationMethod.MOVING_AVERAGE or not txn.pk:
+        if item.model_group.valuation_method != ValuationMethod.MOVING_AVERAGE:
             return ZERO
         difference = invoice_amount - (txn.cost_amount_physical + txn.cost_amount_adjustment)
         if difference == ZERO:
@@ -414,7 +440,7 @@ class PostingSession:
     def _financial_receipt_voucher(self, txn, posting_date, booked, invoice_amount, variance) -> None:
         self._voucher(posting_date, f"{SourceType(txn.source_type).label} {txn.ref} {txn.item.number}",
                       self._receipt_lines(txn, booked, invoice_amount, variance))
-        if variance:
+        if variance and txn.pk is not None:
             self._changed[txn.pk] = txn
 
     @staticmethod
@@ -435,21 +461,20 @@ class PostingSession:
     # -- write ------------------------------------------------------------------------------
 
     def flush(self) -> None:
+        self._insert_new()
         if self._changed:
-            InventoryTransaction.objects.bulk_update(
-                list(self._changed.values()),
-                ["status", "date_financial", "cost_amount_posted", "cost_amount_adjustment", "inventory_account",
-                 "offset_account"],
-            )
+            set_columns(table="inventory_inventorytransaction", fields=[
+                ("status", "varchar(10)"), ("date_financial", "date"), ("cost_amount_posted", "numeric"),
+                ("cost_amount_adjustment", "numeric"), ("inventory_account_id", "bigint"), ("offset_account_id", "bigint"),
+            ], rows=[(txn.pk, txn.status, txn.date_financial, txn.cost_amount_posted, txn.cost_amount_adjustment,
+                      txn.inventory_account_id, txn.offset_account_id) for txn in self._changed.values()])
             self._changed.clear()
-        if self._dimensions:
-            CostDimension.objects.bulk_update(
-                list(self._dimensions.values()), ["financial_qty", "financial_value", "physical_qty", "physical_value"]
-            )
-        if self._on_hand:
-            OnHand.objects.bulk_update(
-                list(self._on_hand.values()), ["physical_qty", "financial_qty", "financial_value", "physical_value"]
-            )
+        set_columns(table="inventory_costdimension", fields=[
+            ("financial_qty", "numeric"), ("financial_value", "numeric"), ("physical_qty", "numeric"), ("physical_value", "numeric"),
+        ], rows=[(d.pk, d.financial_qty, d.financial_value, d.physical_qty, d.physical_value) for d in self._dimensions.values()])
+        set_columns(table="inventory_onhand", fields=[
+            ("physical_qty", "numeric"), ("financial_qty", "numeric"), ("financial_value", "numeric"), ("physical_value", "numeric"),
+        ], rows=[(o.pk, o.physical_qty, o.financial_qty, o.financial_value, o.physical_value) for o in self._on_hand.values()])
         self.vouchers += vouchers_write(drafts=self._drafts, user=self.user)
         self._drafts = []
 

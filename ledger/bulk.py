@@ -1,0 +1,61 @@
+"""Set-based writes shared by posting and closing: many rows in a handful of statements.
+
+PostgreSQL gets COPY (into the table or into a temporary table followed by `UPDATE ... FROM`);
+SQLite (3.33+) runs the same `UPDATE ... FROM` with the rows inserted by executemany. Everything
+runs inside the caller's transaction.
+"""
+
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+from django.db import connection
+
+
+def _sqlite_value(value):
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """Insert many rows: COPY on PostgreSQL, executemany elsewhere."""
+    rows = list(rows)
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            placeholders = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})",
+                               [[_sqlite_value(value) for value in row] for row in rows])
+
+
+def update_from_rows(*, table: str, columns: Sequence[tuple[str, str]], rows: Sequence[tuple], set_sql: str,
+                     params: Sequence = ()) -> None:
+    """Update many rows of `table` in one statement. `rows` go to a temporary table whose first
+    column is the id and whose other columns are `columns` (name, type); `set_sql` refers to them
+    as `d.<name>`: `UPDATE table SET <set_sql> FROM tmp d WHERE table.id = d.id`."""
+    if not rows:
+        return
+    tmp = f"tmp_{table}_rows"
+    column_sql = ", ".join(f"{name} {kind}" for name, kind in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {tmp}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {tmp} (id bigint PRIMARY KEY, {column_sql})")
+    copy_rows(tmp, ["id", *[name for name, _ in columns]], rows)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET {set_sql} FROM {tmp} d WHERE {table}.id = d.id", list(params))
+        cursor.execute(f"DROP TABLE {tmp}")
+
+
+def apply_deltas(*, table: str, rows: Sequence[tuple], columns: Sequence[str], set_sql: str, params: Sequence = ()) -> None:
+    """Add numeric deltas to many rows: `columns` is ["id", "d_a", "d_b", ...]."""
+    update_from_rows(table=table, columns=[(name, "numeric") for name in columns[1:]], rows=rows, set_sql=set_sql,
+                     params=params)
+
+
+def set_columns(*, table: str, fields: Sequence[tuple[str, str]], rows: Sequence[tuple]) -> None:
+    """Set absolute values of some columns of many rows: `fields` are (column, SQL type)."""
+    update_from_rows(table=table, columns=fields, rows=rows,
+                     set_sql=", ".join(f"{name} = d.{name}" for name, _ in fields))
