@@ -16,7 +16,7 @@ from django.db import connection
 from closing.engine import DimensionResult, OpenTxn, close_dimension
 from inventory.models import FINANCIAL_STATUSES, ItemModelGroup
 from ledger.bulk import apply_deltas
-from ledger.money import ZERO
+from ledger.money import AMOUNT_PLACES, QUANTITY_PLACES, ZERO
 
 FINANCIAL = tuple(str(status) for status in FINANCIAL_STATUSES)
 
@@ -63,14 +63,11 @@ class BundleOutcome:
     items: set[int] = field(default_factory=set)
 
 
-def _to_decimal(value) -> Decimal:
-    # SQLite hands back decimals as floats or ints through the raw cursor; go through str to keep them exact
-    # to the stored precision.
+def _to_decimal(value, places: Decimal) -> Decimal:
+    """Raw cursors on SQLite return decimals as floats; bring them back to the column's precision."""
     if isinstance(value, Decimal):
         return value
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    return Decimal(value)
+    return Decimal(repr(value) if isinstance(value, float) else value).quantize(places)
 
 
 def _to_date(value) -> date:
@@ -94,11 +91,12 @@ def stream_bundle(*, item_ids: Sequence[int], close_date: date, previous_close: 
                 (txn_id, item_id, dimension_id, site_id, warehouse_id, tracking, qty, status, date_physical,
                  date_financial, amount_physical, amount_posted, adjustment, qty_settled, amount_settled,
                  marked_to, transfer_issue, inventory_account, offset_account, item_group, model_group) = row
-                qty = _to_decimal(qty)
+                qty = _to_decimal(qty, QUANTITY_PLACES)
                 financial = status in FINANCIAL
-                amount = (_to_decimal(amount_posted) if financial else _to_decimal(amount_physical)) + _to_decimal(adjustment)
-                open_qty = qty - _to_decimal(qty_settled)
-                open_amount = amount - _to_decimal(amount_settled)
+                amount = (_to_decimal(amount_posted if financial else amount_physical, AMOUNT_PLACES)
+                          + _to_decimal(adjustment, AMOUNT_PLACES))
+                open_qty = qty - _to_decimal(qty_settled, QUANTITY_PLACES)
+                open_amount = amount - _to_decimal(amount_settled, AMOUNT_PLACES)
                 txn_date = _to_date(date_financial if financial else date_physical)
                 by_dimension[dimension_id].append(OpenTxn(
                     id=txn_id, qty=open_qty, amount=open_amount, date=txn_date, financial=financial,
@@ -161,8 +159,8 @@ def apply_value_deltas(adjustments: Iterable[tuple[TxnInfo, Decimal]], *, sign: 
         table="inventory_costdimension",
         rows=[(key, sign * fin, sign * phys) for key, fin, phys in dimension_rows],
         columns=["id", "d_financial", "d_physical"],
-        set_sql="financial_value = inventory_costdimension.financial_value + d.d_financial, "
-                "physical_value = inventory_costdimension.physical_value + d.d_physical",
+        set_sql="financial_value = ROUND(inventory_costdimension.financial_value + d.d_financial, 2), "
+                "physical_value = ROUND(inventory_costdimension.physical_value + d.d_physical, 2)",
     )
     if not on_hand_rows:
         return
@@ -175,6 +173,6 @@ def apply_value_deltas(adjustments: Iterable[tuple[TxnInfo, Decimal]], *, sign: 
         table="inventory_onhand",
         rows=[(ids[key], sign * fin, sign * phys) for key, fin, phys in on_hand_rows],
         columns=["id", "d_financial", "d_physical"],
-        set_sql="financial_value = inventory_onhand.financial_value + d.d_financial, "
-                "physical_value = inventory_onhand.physical_value + d.d_physical",
+        set_sql="financial_value = ROUND(inventory_onhand.financial_value + d.d_financial, 2), "
+                "physical_value = ROUND(inventory_onhand.physical_value + d.d_physical, 2)",
     )

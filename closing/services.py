@@ -34,6 +34,8 @@ from ledger.models import MainAccount, Voucher
 from ledger.money import ZERO, round_amount
 from ledger.services import LineSpec, PeriodGuard, VoucherDraft, audit_record, number_next, vouchers_write
 
+FULLY_SETTLED = ("ROUND(inventory_inventorytransaction.qty_settled + d.d_qty, 6) = "
+                 "ROUND(inventory_inventorytransaction.qty, 6)")
 ANOTHER_RUN = "Another closing or adjustment has not finished yet ({run}). Wait for it, resume it or reverse it."
 SETTLING_METHODS = [m for m in ValuationMethod.values if m not in (ValuationMethod.STANDARD_COST, ValuationMethod.MOVING_AVERAGE)]
 
@@ -288,13 +290,12 @@ def _write_outcome(run: ClosingRun, outcome) -> dict[str, int]:
         table="inventory_inventorytransaction",
         rows=[(txn_id, *values) for txn_id, values in deltas.items()],
         columns=["id", "d_qty", "d_amount", "d_adjustment"],
-        set_sql=("qty_settled = inventory_inventorytransaction.qty_settled + d.d_qty, "
-                 "cost_amount_settled = inventory_inventorytransaction.cost_amount_settled + d.d_amount, "
-                 "cost_amount_adjustment = inventory_inventorytransaction.cost_amount_adjustment + d.d_adjustment, "
-                 "value_open = CASE WHEN inventory_inventorytransaction.qty_settled + d.d_qty = inventory_inventorytransaction.qty "
-                 "THEN %s ELSE inventory_inventorytransaction.value_open END, "
-                 "date_closed = CASE WHEN inventory_inventorytransaction.qty_settled + d.d_qty = inventory_inventorytransaction.qty "
-                 "THEN %s ELSE inventory_inventorytransaction.date_closed END"),
+        # ROUND keeps SQLite's float arithmetic at the columns' precision; on PostgreSQL it is exact anyway.
+        set_sql=("qty_settled = ROUND(inventory_inventorytransaction.qty_settled + d.d_qty, 6), "
+                 "cost_amount_settled = ROUND(inventory_inventorytransaction.cost_amount_settled + d.d_amount, 2), "
+                 "cost_amount_adjustment = ROUND(inventory_inventorytransaction.cost_amount_adjustment + d.d_adjustment, 2), "
+                 f"value_open = CASE WHEN {FULLY_SETTLED} THEN %s ELSE inventory_inventorytransaction.value_open END, "
+                 f"date_closed = CASE WHEN {FULLY_SETTLED} THEN %s ELSE inventory_inventorytransaction.date_closed END"),
         params=[False, run.date],
     )
     apply_value_deltas(adjustments)
@@ -530,45 +531,15 @@ def _reverse_run(target: ClosingRun, user) -> ClosingRun:
         started_by=user if getattr(user, "pk", None) else None, started_at=timezone.now(), phase="reversing",
         note=f"Reversal of {target.number}")
     settlements = Settlement.objects.filter(run=target, is_cancelled=False)
-    system_ids = list(InventoryTransaction.objects.filter(
-        source_type=SourceType.WEIGHTED_AVERAGE_CLOSING, source_number=target.number).values_list("pk", flat=True))
-    # Undo what the settlements put on real transactions, in one statement.
-    issue_rows = settlements.exclude(issue_id__in=system_ids).values("issue_id").annotate(q=Sum("qty"), a=Sum("amount"))
-    receipt_rows = settlements.exclude(receipt_id__in=system_ids).values("receipt_id").annotate(q=Sum("qty"), a=Sum("amount"))
-    deltas: dict[int, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO, ZERO])
-    for row in issue_rows:
-        deltas[row["issue_id"]][0] += row["q"]
-        deltas[row["issue_id"]][1] += row["a"]
-    for row in receipt_rows:
-        deltas[row["receipt_id"]][0] -= row["q"]
-        deltas[row["receipt_id"]][1] -= row["a"]
     adjustments = CostAdjustment.objects.filter(run=target, is_cancelled=False)
-    adjustment_rows = list(adjustments.values_list("transaction_id", "amount"))
-    for txn_id, amount in adjustment_rows:
-        deltas[txn_id][2] -= amount
-    apply_deltas(
-        table="inventory_inventorytransaction",
-        rows=[(txn_id, *values) for txn_id, values in deltas.items()],
-        columns=["id", "d_qty", "d_amount", "d_adjustment"],
-        set_sql=("qty_settled = inventory_inventorytransaction.qty_settled + d.d_qty, "
-                 "cost_amount_settled = inventory_inventorytransaction.cost_amount_settled + d.d_amount, "
-                 "cost_amount_adjustment = inventory_inventorytransaction.cost_amount_adjustment + d.d_adjustment, "
-                 "value_open = CASE WHEN d.d_qty <> 0 THEN %s ELSE inventory_inventorytransaction.value_open END, "
-                 "date_closed = CASE WHEN d.d_qty <> 0 THEN NULL ELSE inventory_inventorytransaction.date_closed END"),
-        params=[True],
-    )
-    # Cached on-hand values follow the adjustments back.
-    infos = {row[0]: row for row in InventoryTransaction.objects.filter(pk__in={t for t, _ in adjustment_rows}).values_list(
-        "pk", "item_id", "cost_dimension_id", "site_id", "warehouse_id", "tracking_number", "qty", "status")}
-    apply_value_deltas(
-        [(TxnInfo(pk, item, dim, site, wh, tracking, qty, status in FINANCIAL_STATUSES, None, None, 0, 0), amount)
-         for pk, amount in adjustment_rows
-         for (_, item, dim, site, wh, tracking, qty, status) in [infos[pk]]], sign=-1)
+    system = InventoryTransaction.objects.filter(source_type=SourceType.WEIGHTED_AVERAGE_CLOSING, source_number=target.number)
+    _undo_run_sql(target.pk)
     voucher = _post_run_voucher(reversal, reversal_of=target) if target.voucher_id else None
-    settlements.filter(Q(issue_id__in=system_ids) | Q(receipt_id__in=system_ids)).delete()
+    adjustments_count = adjustments.count()
+    settlements.filter(Q(issue__in=system) | Q(receipt__in=system)).delete()
     settlements.update(is_cancelled=True)
     adjustments.update(is_cancelled=True)
-    InventoryTransaction.objects.filter(pk__in=system_ids).delete()
+    system.delete()
     target.is_cancelled = True
     target.status = ClosingRun.Status.CANCELLED
     target.save(update_fields=["is_cancelled", "status"])
@@ -576,11 +547,64 @@ def _reverse_run(target: ClosingRun, user) -> ClosingRun:
     reversal.status = ClosingRun.Status.ENDED
     reversal.phase = "ended"
     reversal.ended_at = timezone.now()
-    reversal.adjustments_count = len(adjustment_rows)
+    reversal.adjustments_count = adjustments_count
     reversal.save()
     audit_record(user=user, action="closing.reverse", obj=target, reversal=reversal.number,
                  voucher=voucher.number if voucher else "")
     return reversal
+
+
+UNDO_SETTLEMENTS = """
+UPDATE inventory_inventorytransaction
+   SET qty_settled = ROUND(inventory_inventorytransaction.qty_settled {sign} s.q, 6),
+       cost_amount_settled = ROUND(inventory_inventorytransaction.cost_amount_settled {sign} s.a, 2),
+       value_open = %s, date_closed = NULL
+  FROM (SELECT {side}_id AS id, SUM(qty) AS q, SUM(amount) AS a FROM closing_settlement
+         WHERE run_id = %s AND NOT is_cancelled GROUP BY {side}_id) s
+ WHERE inventory_inventorytransaction.id = s.id
+"""
+UNDO_ADJUSTMENTS = """
+UPDATE inventory_inventorytransaction
+   SET cost_amount_adjustment = ROUND(inventory_inventorytransaction.cost_amount_adjustment - s.a, 2)
+  FROM (SELECT transaction_id AS id, SUM(amount) AS a FROM closing_costadjustment
+         WHERE run_id = %s AND NOT is_cancelled GROUP BY transaction_id) s
+ WHERE inventory_inventorytransaction.id = s.id
+"""
+ADJUSTMENT_VALUES = """
+SELECT {keys},
+       SUM(CASE WHEN t.status IN ('purchased', 'sold') THEN a.amount ELSE 0 END) AS f,
+       SUM(CASE WHEN t.status IN ('purchased', 'sold') THEN 0 ELSE a.amount END) AS p
+  FROM closing_costadjustment a JOIN inventory_inventorytransaction t ON t.id = a.transaction_id
+ WHERE a.run_id = %s AND NOT a.is_cancelled
+ GROUP BY {keys}
+"""
+UNDO_DIMENSION_VALUES = """
+UPDATE inventory_costdimension
+   SET financial_value = ROUND(inventory_costdimension.financial_value - s.f, 2),
+       physical_value = ROUND(inventory_costdimension.physical_value - s.p, 2)
+  FROM ({values}) s
+ WHERE inventory_costdimension.id = s.cost_dimension_id
+"""
+UNDO_ON_HAND_VALUES = """
+UPDATE inventory_onhand
+   SET financial_value = ROUND(inventory_onhand.financial_value - s.f, 2),
+       physical_value = ROUND(inventory_onhand.physical_value - s.p, 2)
+  FROM ({values}) s
+ WHERE inventory_onhand.item_id = s.item_id AND inventory_onhand.site_id = s.site_id
+   AND inventory_onhand.warehouse_id = s.warehouse_id AND inventory_onhand.tracking_number = s.tracking_number
+"""
+
+
+def _undo_run_sql(run_id: int) -> None:
+    """Take a run's settlements and adjustments back off the transactions and the cached on-hand
+    values, set-based: a handful of statements however many transactions the run touched."""
+    with connection.cursor() as cursor:
+        cursor.execute(UNDO_SETTLEMENTS.format(sign="+", side="issue"), [True, run_id])
+        cursor.execute(UNDO_SETTLEMENTS.format(sign="-", side="receipt"), [True, run_id])
+        cursor.execute(UNDO_ADJUSTMENTS, [run_id])
+        cursor.execute(UNDO_DIMENSION_VALUES.format(values=ADJUSTMENT_VALUES.format(keys="t.cost_dimension_id")), [run_id])
+        cursor.execute(UNDO_ON_HAND_VALUES.format(values=ADJUSTMENT_VALUES.format(
+            keys="t.item_id, t.site_id, t.warehouse_id, t.tracking_number")), [run_id])
 
 
 # -- preview --------------------------------------------------------------------------------------
