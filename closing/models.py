@@ -160,6 +160,16 @@ class ClosingBundle(models.Model):
         return f"{self.run_id}/{self.pass_number}/{self.number}"
 
 
+class RunRowQuerySet(models.QuerySet):
+    """Settlements and adjustments are cancelled exactly when their run is: the flag is read from
+    the run, so a reversal never has to rewrite the rows themselves."""
+
+
+class RunRowManager(models.Manager.from_queryset(RunRowQuerySet)):
+    def get_queryset(self):
+        return super().get_queryset().annotate(is_cancelled=models.F("run__is_cancelled"))
+
+
 class Settlement(models.Model):
     """An issue settled against a receipt (or, for IPV physical issues, adjusted to a receipt's cost
     without settling). Amount is the receipt cost taken, as a positive magnitude."""
@@ -172,11 +182,11 @@ class Settlement(models.Model):
     qty = models.DecimalField(**QUANTITY_FIELD)
     amount = models.DecimalField(**AMOUNT_FIELD)
     date = models.DateField()
-    is_cancelled = models.BooleanField(default=False)
+
+    objects = RunRowManager()
 
     class Meta:
         ordering = ["run_id", "id"]
-        indexes = [models.Index(fields=["issue"]), models.Index(fields=["receipt"])]
         constraints = [models.CheckConstraint(condition=Q(qty__gt=0), name="settlement_qty_positive")]
 
     def __str__(self) -> str:
@@ -190,11 +200,11 @@ class CostAdjustment(models.Model):
     transaction = models.ForeignKey("inventory.InventoryTransaction", on_delete=models.PROTECT, related_name="cost_adjustments")
     amount = models.DecimalField(**AMOUNT_FIELD)
     date = models.DateField()
-    is_cancelled = models.BooleanField(default=False)
+
+    objects = RunRowManager()
 
     class Meta:
         ordering = ["run_id", "id"]
-        indexes = [models.Index(fields=["transaction"])]
         constraints = [models.CheckConstraint(condition=~Q(amount=0), name="adjustment_not_zero")]
 
     def __str__(self) -> str:

@@ -8,6 +8,7 @@ whatever is not done.
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -269,7 +270,7 @@ def _write_outcome(run: ClosingRun, outcome) -> dict[str, int]:
             for settlement in result.settlements:
                 issue_id = system_ids.get(settlement.issue_id, settlement.issue_id)
                 receipt_id = system_ids.get(settlement.receipt_id, settlement.receipt_id)
-                settlement_rows.append((run.pk, issue_id, receipt_id, settlement.qty, settlement.amount, run.date, False))
+                settlement_rows.append((run.pk, issue_id, receipt_id, settlement.qty, settlement.amount, run.date))
                 if settlement.issue_id > 0:
                     deltas[issue_id][0] -= settlement.qty
                     deltas[issue_id][1] -= settlement.amount
@@ -280,9 +281,9 @@ def _write_outcome(run: ClosingRun, outcome) -> dict[str, int]:
             txn = info.get(warning.txn_id)
             warnings.append(ClosingLog(run=run, level=ClosingLog.Level.WARNING, item_id=txn.item_id if txn else None,
                                        transaction_id=warning.txn_id if txn else None, message=warning.message))
-    copy_rows("closing_settlement", ["run_id", "issue_id", "receipt_id", "qty", "amount", "date", "is_cancelled"], settlement_rows)
-    copy_rows("closing_costadjustment", ["run_id", "transaction_id", "amount", "date", "is_cancelled"],
-              [(run.pk, txn.id, amount, run.date, False) for txn, amount in adjustments])
+    copy_rows("closing_settlement", ["run_id", "issue_id", "receipt_id", "qty", "amount", "date"], settlement_rows)
+    copy_rows("closing_costadjustment", ["run_id", "transaction_id", "amount", "date"],
+              [(run.pk, txn.id, amount, run.date) for txn, amount in adjustments])
     if warnings:
         _name_items(warnings)
         ClosingLog.objects.bulk_create(warnings)
@@ -321,11 +322,17 @@ def _create_system_transactions(run: ClosingRun, outcome) -> dict[int, int]:
 
     created: dict[int, int] = {}
     pending = []
-    for dimension_id, result in outcome.results.items():
-        if not result.system_txns:
-            continue
-        dimension = CostDimension.objects.select_related("item__item_group").get(pk=dimension_id)
-        sample = next(txn for txn in outcome.info.values() if txn.dimension_id == dimension_id)
+    wanted = [dimension_id for dimension_id, result in outcome.results.items() if result.system_txns]
+    if not wanted:
+        return created
+    dimensions = CostDimension.objects.select_related("item__item_group").in_bulk(wanted)
+    samples: dict[int, TxnInfo] = {}
+    for txn in outcome.info.values():
+        samples.setdefault(txn.dimension_id, txn)
+    for dimension_id in wanted:
+        result = outcome.results[dimension_id]
+        dimension = dimensions[dimension_id]
+        sample = samples[dimension_id]
         settled: dict[int, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
         for settlement in result.settlements:
             if settlement.issue_id < 0:
@@ -479,17 +486,38 @@ def closing_resume(*, user=None, enqueue: Enqueue | None = None) -> ClosingRun:
 
 # -- running in this process ----------------------------------------------------------------------
 
-def run_execute(*, run_id: int, progress: Callable[[ClosingRun], None] | None = None) -> ClosingRun:
-    """Run a queued or resumed run to the end in this process: the same steps the workers run."""
+def run_execute(*, run_id: int, progress: Callable[[ClosingRun], None] | None = None, workers: int = 1) -> ClosingRun:
+    """Run a queued or resumed run to the end in this process: the same steps the workers run.
+    With `workers` > 1 (PostgreSQL only: SQLite has one writer) bundles are processed on that many
+    threads, each with its own database connection, as that many RQ workers would."""
     run = run_coordinate(run_id=run_id)
-    for bundle_id in list(run.bundles.exclude(status=ClosingBundle.Status.DONE).values_list("pk", flat=True)):
-        outcome = bundle_process(bundle_id=bundle_id)
-        run.refresh_from_db()
-        if progress:
-            progress(run)
-        if outcome == "failed" or run.status != ClosingRun.Status.RUNNING:
-            return run
+    pending = list(run.bundles.exclude(status=ClosingBundle.Status.DONE).values_list("pk", flat=True))
+    if workers > 1 and connection.vendor == "postgresql" and len(pending) > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            outcomes = pool.map(_bundle_on_own_connection, pending)
+            for _ in outcomes:
+                run.refresh_from_db()
+                if progress:
+                    progress(run)
+    else:
+        for bundle_id in pending:
+            outcome = bundle_process(bundle_id=bundle_id)
+            run.refresh_from_db()
+            if progress:
+                progress(run)
+            if outcome == "failed" or run.status != ClosingRun.Status.RUNNING:
+                return run
+    run.refresh_from_db()
+    if run.status != ClosingRun.Status.RUNNING:
+        return run
     return run_finalize(run_id=run_id)
+
+
+def _bundle_on_own_connection(bundle_id: int) -> str:
+    try:
+        return bundle_process(bundle_id=bundle_id)
+    finally:
+        connection.close()  # this thread's connection; the caller's is untouched
 
 
 # -- reversing ------------------------------------------------------------------------------------
@@ -530,15 +558,15 @@ def _reverse_run(target: ClosingRun, user) -> ClosingRun:
         specification=target.specification, status=ClosingRun.Status.RUNNING, reverses=target,
         started_by=user if getattr(user, "pk", None) else None, started_at=timezone.now(), phase="reversing",
         note=f"Reversal of {target.number}")
-    settlements = Settlement.objects.filter(run=target, is_cancelled=False)
-    adjustments = CostAdjustment.objects.filter(run=target, is_cancelled=False)
+    settlements = Settlement.objects.filter(run=target)
+    adjustments = CostAdjustment.objects.filter(run=target)
     system = InventoryTransaction.objects.filter(source_type=SourceType.WEIGHTED_AVERAGE_CLOSING, source_number=target.number)
     _undo_run_sql(target.pk)
     voucher = _post_run_voucher(reversal, reversal_of=target) if target.voucher_id else None
     adjustments_count = adjustments.count()
-    settlements.filter(Q(issue__in=system) | Q(receipt__in=system)).delete()
-    settlements.update(is_cancelled=True)
-    adjustments.update(is_cancelled=True)
+    # The run's weighted-average closing pair goes, with its settlements; every other settlement
+    # and adjustment stays, cancelled with its run.
+    Settlement.objects.filter(Q(issue__in=system) | Q(receipt__in=system)).delete()
     system.delete()
     target.is_cancelled = True
     target.status = ClosingRun.Status.CANCELLED
@@ -554,28 +582,32 @@ def _reverse_run(target: ClosingRun, user) -> ClosingRun:
     return reversal
 
 
-UNDO_SETTLEMENTS = """
+# Everything a run put on its transactions, taken back in one pass: one row per touched transaction
+# with the settled quantity and amount and the adjustment to subtract. The run's own
+# weighted-average closing transactions are deleted afterwards, so they are left alone.
+UNDO_TRANSACTIONS = """
 UPDATE inventory_inventorytransaction
-   SET qty_settled = ROUND(inventory_inventorytransaction.qty_settled {sign} s.q, 6),
-       cost_amount_settled = ROUND(inventory_inventorytransaction.cost_amount_settled {sign} s.a, 2),
-       value_open = %s, date_closed = NULL
-  FROM (SELECT {side}_id AS id, SUM(qty) AS q, SUM(amount) AS a FROM closing_settlement
-         WHERE run_id = %s AND NOT is_cancelled GROUP BY {side}_id) s
+   SET qty_settled = ROUND(inventory_inventorytransaction.qty_settled - s.q, 6),
+       cost_amount_settled = ROUND(inventory_inventorytransaction.cost_amount_settled - s.a, 2),
+       cost_amount_adjustment = ROUND(inventory_inventorytransaction.cost_amount_adjustment - s.adj, 2),
+       value_open = CASE WHEN s.q <> 0 THEN %s ELSE inventory_inventorytransaction.value_open END,
+       date_closed = CASE WHEN s.q <> 0 THEN NULL ELSE inventory_inventorytransaction.date_closed END
+  FROM (SELECT u.id AS id, SUM(u.q) AS q, SUM(u.a) AS a, SUM(u.adj) AS adj FROM (
+            SELECT issue_id AS id, -qty AS q, -amount AS a, 0 AS adj FROM closing_settlement WHERE run_id = %s
+            UNION ALL
+            SELECT receipt_id, qty, amount, 0 FROM closing_settlement WHERE run_id = %s AND receipt_id IS NOT NULL
+            UNION ALL
+            SELECT transaction_id, 0, 0, amount FROM closing_costadjustment WHERE run_id = %s
+        ) u GROUP BY u.id) s
  WHERE inventory_inventorytransaction.id = s.id
-"""
-UNDO_ADJUSTMENTS = """
-UPDATE inventory_inventorytransaction
-   SET cost_amount_adjustment = ROUND(inventory_inventorytransaction.cost_amount_adjustment - s.a, 2)
-  FROM (SELECT transaction_id AS id, SUM(amount) AS a FROM closing_costadjustment
-         WHERE run_id = %s AND NOT is_cancelled GROUP BY transaction_id) s
- WHERE inventory_inventorytransaction.id = s.id
+   AND inventory_inventorytransaction.source_type <> 'wa_closing'
 """
 ADJUSTMENT_VALUES = """
 SELECT {keys},
        SUM(CASE WHEN t.status IN ('purchased', 'sold') THEN a.amount ELSE 0 END) AS f,
        SUM(CASE WHEN t.status IN ('purchased', 'sold') THEN 0 ELSE a.amount END) AS p
   FROM closing_costadjustment a JOIN inventory_inventorytransaction t ON t.id = a.transaction_id
- WHERE a.run_id = %s AND NOT a.is_cancelled
+ WHERE a.run_id = %s
  GROUP BY {keys}
 """
 UNDO_DIMENSION_VALUES = """
@@ -599,9 +631,7 @@ def _undo_run_sql(run_id: int) -> None:
     """Take a run's settlements and adjustments back off the transactions and the cached on-hand
     values, set-based: a handful of statements however many transactions the run touched."""
     with connection.cursor() as cursor:
-        cursor.execute(UNDO_SETTLEMENTS.format(sign="+", side="issue"), [True, run_id])
-        cursor.execute(UNDO_SETTLEMENTS.format(sign="-", side="receipt"), [True, run_id])
-        cursor.execute(UNDO_ADJUSTMENTS, [run_id])
+        cursor.execute(UNDO_TRANSACTIONS, [True, run_id, run_id, run_id])
         cursor.execute(UNDO_DIMENSION_VALUES.format(values=ADJUSTMENT_VALUES.format(keys="t.cost_dimension_id")), [run_id])
         cursor.execute(UNDO_ON_HAND_VALUES.format(values=ADJUSTMENT_VALUES.format(
             keys="t.item_id, t.site_id, t.warehouse_id, t.tracking_number")), [run_id])

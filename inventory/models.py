@@ -268,9 +268,12 @@ class InventoryTransaction(models.Model):
     journal_line = models.ForeignKey("inventory.JournalLine", null=True, blank=True, on_delete=models.PROTECT, related_name="transactions")
     # The accounts of the posting that valued this transaction. Closing adjustments post here, not
     # to whatever the item group says today (AX: "the ledger accounts of the original transaction").
-    inventory_account = models.ForeignKey(MainAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    offset_account = models.ForeignKey(MainAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    inventory_account = models.ForeignKey(MainAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                          db_index=False)
+    offset_account = models.ForeignKey(MainAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                       db_index=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+",
+                                   db_index=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -17,6 +17,8 @@ class Command(BaseCommand):
         parser.add_argument("--note", default="")
         parser.add_argument("--preview", action="store_true", help="Dry run: report the ledger effect, write nothing.")
         parser.add_argument("--wait", action="store_true", help="Run to the end in this process (no Redis needed).")
+        parser.add_argument("--workers", type=int, default=1,
+                            help="With --wait on PostgreSQL: process bundles on this many connections at once.")
 
     def handle(self, *args, **options):
         request = services.RunRequest(
@@ -32,7 +34,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Queued {run.number}. Follow it with: python manage.py closing_status")
             return
         self.stdout.write(f"Closing inventory up to {run.date:%Y-%m-%d} ({run.number})…")
-        run = services.run_execute(run_id=run.pk, progress=progress_printer(self.stdout))
+        run = services.run_execute(run_id=run.pk, progress=progress_printer(self.stdout), workers=options["workers"])
         self.stdout.write(summary(run))
         for entry in run.log.all()[:20]:
             self.stdout.write(f"  warning: {entry.message}")

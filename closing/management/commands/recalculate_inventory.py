@@ -23,6 +23,8 @@ class Command(BaseCommand):
         parser.add_argument("--specification", choices=Specification.values)
         parser.add_argument("--note", default="")
         parser.add_argument("--wait", action="store_true", help="Run to the end in this process (no Redis needed).")
+        parser.add_argument("--workers", type=int, default=1,
+                            help="With --wait on PostgreSQL: process bundles on this many connections at once.")
 
     def handle(self, *args, **options):
         parameters = InventoryParameters.load()
@@ -40,7 +42,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Queued {run.number}. Follow it with: python manage.py closing_status")
             return
         self.stdout.write(f"Recalculating inventory up to {run.date:%Y-%m-%d} ({run.number})…")
-        run = services.run_execute(run_id=run.pk, progress=progress_printer(self.stdout))
+        run = services.run_execute(run_id=run.pk, progress=progress_printer(self.stdout), workers=options["workers"])
         self.stdout.write(summary(run))
         if run.status != ClosingRun.Status.ENDED:
             raise CommandError(run.error or f"The recalculation stopped: {run.get_status_display().lower()}.")

@@ -1,0 +1,81 @@
+import json
+import resource
+import time
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+
+from closing import services
+from closing.benchmark import baseline_query, history_generate
+from closing.models import ClosingRun, InventoryParameters
+from inventory.models import Item
+from inventory.services.company import company_bootstrap
+from ledger.errors import DomainError
+
+
+class Command(BaseCommand):
+    help = ("Benchmark the close on a generated history (use an empty PostgreSQL database): generation, close, "
+            "recalculation of 10% of the items, reversal, peak RSS and a baseline window query, as one JSON line.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--transactions", type=int, default=1_000_000)
+        parser.add_argument("--items", type=int, default=10_000)
+        parser.add_argument("--close-date", type=date.fromisoformat, default=date(2025, 12, 31))
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--items-per-bundle", type=int, help="Override the inventory parameter for this run.")
+        parser.add_argument("--workers", type=int, default=2,
+                            help="Bundles processed at once (the close's --wait --workers); default: this machine's 2 cores.")
+
+    def handle(self, *args, **options):
+        if options["transactions"] < options["items"] * 2:
+            raise CommandError("--transactions must be at least twice --items.")
+        close_date = options["close_date"]
+        company_bootstrap(today=close_date)
+        if options["items_per_bundle"]:
+            InventoryParameters.objects.update_or_create(pk=1, defaults={"items_per_bundle": options["items_per_bundle"]})
+        figures = {"database": connection.vendor, "items": options["items"]}
+        try:
+            started = time.perf_counter()
+            history = history_generate(transactions=options["transactions"], items=options["items"],
+                                       close_date=close_date, seed=options["seed"])
+            figures["transactions"] = history.transactions
+            figures["generation_seconds"] = round(time.perf_counter() - started, 2)
+            figures["baseline_seconds"] = self._timed(baseline_query)
+
+            close = services.RunRequest(run_type=ClosingRun.RunType.CLOSING, date=close_date)
+            run = services.closing_start(request=close)
+            workers = options["workers"]
+            figures["workers"] = workers
+            figures["close_seconds"] = self._timed(lambda: self._finish(run, workers))
+            run.refresh_from_db()
+            figures["settlements"] = run.settlements_count
+            figures["adjustments"] = run.adjustments_count
+            figures["warnings"] = run.warnings_count
+
+            selection = list(Item.objects.filter(number__startswith="BM").order_by("number").values_list("number", flat=True))[::10]
+            recalculation = services.RunRequest(run_type=ClosingRun.RunType.RECALCULATION, date=history.last_date,
+                                                items=selection)
+            recalc_run = services.closing_start(request=recalculation)
+            figures["recalculation_seconds"] = self._timed(lambda: self._finish(recalc_run, workers))
+            services.closing_reverse(recalculations_from=history.last_date)
+            figures["reversal_seconds"] = self._timed(services.closing_reverse)
+        except DomainError as error:
+            raise CommandError(error.message) from error
+        figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        baseline = figures["baseline_seconds"] or 1e-9
+        figures["close_x_baseline"] = round(figures["close_seconds"] / baseline, 1)
+        figures["reversal_x_baseline"] = round(figures["reversal_seconds"] / baseline, 1)
+        self.stdout.write(json.dumps(figures))
+
+    @staticmethod
+    def _timed(step) -> float:
+        started = time.perf_counter()
+        step()
+        return round(time.perf_counter() - started, 2)
+
+    @staticmethod
+    def _finish(run: ClosingRun, workers: int) -> None:
+        run = services.run_execute(run_id=run.pk, workers=workers)
+        if run.status != ClosingRun.Status.ENDED:
+            raise CommandError(f"{run.number} did not end: {run.status} {run.error}")
