@@ -43,6 +43,14 @@ SETTLING_METHODS = [m for m in ValuationMethod.values if m not in (ValuationMeth
 Enqueue = Callable[[str, int], None]
 
 
+def _roomy_sorts(megabytes: int) -> None:
+    """Give this transaction's sorts and hash aggregates room in memory (PostgreSQL's default of
+    4 MB spills a reversal's million-row aggregate to disk). Reset at commit."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL work_mem = '{int(megabytes)}MB'")
+
+
 # -- reading the state ----------------------------------------------------------------------------
 
 def latest_close(*, exclude: ClosingRun | None = None) -> ClosingRun | None:
@@ -196,6 +204,7 @@ def bundle_process(*, bundle_id: int) -> str:
             # The row lock is the claim: two workers given the same bundle take turns, and the second
             # finds it done. SKIP LOCKED is not used so that a retry waits for a live worker's result.
             bundle = ClosingBundle.objects.select_for_update().select_related("run").get(pk=bundle_id)
+            _roomy_sorts(64)
             run = bundle.run
             if bundle.status == ClosingBundle.Status.DONE:
                 return "skipped"
@@ -251,7 +260,7 @@ def _write_outcome(run: ClosingRun, outcome) -> dict[str, int]:
     is_close = run.run_type == ClosingRun.RunType.CLOSING
     info: dict[int, TxnInfo] = outcome.info
     counts = {"settlements": 0, "adjustments": 0, "warnings": 0}
-    system_ids: dict[int, int] = {}
+    system_ids: dict[tuple[int, int], int] = {}
     if is_close:
         system_ids = _create_system_transactions(run, outcome)
     adjustments: list[tuple[TxnInfo, Decimal]] = []
@@ -268,8 +277,8 @@ def _write_outcome(run: ClosingRun, outcome) -> dict[str, int]:
             deltas[adjustment.txn_id][2] += adjustment.amount
         if is_close:
             for settlement in result.settlements:
-                issue_id = system_ids.get(settlement.issue_id, settlement.issue_id)
-                receipt_id = system_ids.get(settlement.receipt_id, settlement.receipt_id)
+                issue_id = system_ids.get((dimension_id, settlement.issue_id), settlement.issue_id)
+                receipt_id = system_ids.get((dimension_id, settlement.receipt_id), settlement.receipt_id)
                 settlement_rows.append((run.pk, issue_id, receipt_id, settlement.qty, settlement.amount, run.date))
                 if settlement.issue_id > 0:
                     deltas[issue_id][0] -= settlement.qty
@@ -315,12 +324,16 @@ def _name_items(warnings: list[ClosingLog]) -> None:
         warning.message = prefix + warning.message
 
 
-def _create_system_transactions(run: ClosingRun, outcome) -> dict[int, int]:
+def _create_system_transactions(run: ClosingRun, outcome) -> dict[tuple[int, int], int]:
     """The weighted average closing issue/receipt pairs: real transactions, settled as the engine
-    says. They net to zero in quantity and value, so on-hand and the ledger do not move."""
+    says. They net to zero in quantity and value, so on-hand and the ledger do not move.
+
+    Returns (cost dimension, engine id) -> transaction id: the engine numbers its system transactions
+    -1, -2, ... in every dimension, so the id alone would send every dimension's settlements to the
+    last dimension's pair."""
     from inventory.models import CostDimension
 
-    created: dict[int, int] = {}
+    created: dict[tuple[int, int], int] = {}
     pending = []
     wanted = [dimension_id for dimension_id, result in outcome.results.items() if result.system_txns]
     if not wanted:
@@ -345,7 +358,7 @@ def _create_system_transactions(run: ClosingRun, outcome) -> dict[int, int]:
         for index, system in enumerate(result.system_txns, start=1):
             qty_settled, amount_settled = settled[system.id]
             receipt = system.qty > 0
-            pending.append((system.id, InventoryTransaction(
+            pending.append(((dimension_id, system.id), InventoryTransaction(
                 ref=f"{run.number}-{dimension_id}-{index}", source_type=SourceType.WEIGHTED_AVERAGE_CLOSING,
                 source_number=run.number, user_reference=system.label, item_id=dimension.item_id,
                 site_id=dimension.site_id, warehouse_id=sample.warehouse_id, tracking_number=sample.tracking_number,
@@ -359,8 +372,8 @@ def _create_system_transactions(run: ClosingRun, outcome) -> dict[int, int]:
             )))
     if pending:
         saved = InventoryTransaction.objects.bulk_create([txn for _, txn in pending])
-        for (temp_id, _), txn in zip(pending, saved):
-            created[temp_id] = txn.pk
+        for (key, _), txn in zip(pending, saved):
+            created[key] = txn.pk
     return created
 
 
@@ -553,6 +566,7 @@ def closing_reverse(*, user=None, recalculations_from: date | None = None) -> li
 
 
 def _reverse_run(target: ClosingRun, user) -> ClosingRun:
+    _roomy_sorts(256)
     reversal = ClosingRun.objects.create(
         number=number_next(code="closing"), run_type=ClosingRun.RunType.REVERSAL, date=target.date,
         specification=target.specification, status=ClosingRun.Status.RUNNING, reverses=target,

@@ -239,7 +239,7 @@ class InventoryTransaction(models.Model):
     row is never edited by hand: the financial update, settlements and adjustments are the only
     changes, each made by a service and recorded with its own voucher or run."""
 
-    ref = models.CharField(max_length=60, unique=True)
+    ref = models.CharField(max_length=60)  # unique: see Meta (no LIKE index needed)
     source_type = models.CharField(max_length=20, choices=SourceType.choices)
     source_number = models.CharField(max_length=60, blank=True)
     user_reference = models.CharField(max_length=120, blank=True)
@@ -284,6 +284,7 @@ class InventoryTransaction(models.Model):
             models.Index(fields=["date_financial"], name="txn_fin_date"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["ref"], name="txn_ref_unique"),
             models.CheckConstraint(condition=~Q(qty=0), name="txn_qty_not_zero"),
             models.CheckConstraint(
                 condition=(Q(qty__gt=0) & Q(status__in=["received", "purchased"]))
