@@ -6,6 +6,7 @@ runs inside the caller's transaction.
 """
 
 from collections.abc import Iterable, Sequence
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import connection
@@ -13,6 +14,22 @@ from django.db import connection
 
 def _sqlite_value(value):
     return str(value) if isinstance(value, Decimal) else value
+
+
+def _copy_text(value) -> str:
+    """One value in COPY's text format. Formatting here, in bulk, is several times faster than
+    letting the driver dump value by value."""
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, str):
+        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return str(value)
 
 
 def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
@@ -23,8 +40,8 @@ def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> N
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+                for start in range(0, len(rows), 20000):
+                    copy.write("".join("\t".join(map(_copy_text, row)) + "\n" for row in rows[start:start + 20000]))
         else:
             placeholders = ", ".join(["%s"] * len(columns))
             cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})",
