@@ -13,6 +13,7 @@ from inventory.models import (
     Journal,
     OnHand,
 )
+from inventory.services.posting import running_average
 from ledger.models import Voucher
 from ledger.money import ZERO, round_unit_cost
 
@@ -38,33 +39,13 @@ def item_on_hand(*, item: Item) -> QuerySet[OnHand]:
     return OnHand.objects.filter(item=item).select_related("site", "warehouse").order_by("site__code", "warehouse__code", "tracking_number")
 
 
-def running_average(dimension: CostDimension, *, include_physical_value: bool, default_cost_price: Decimal) -> Decimal:
-    """Running average cost price of one financial dimension (domain README 1.1): physical amounts
-    count only with include physical value; a zero or negative numerator or denominator falls back
-    to the item's default cost price."""
-    quantity = dimension.financial_qty
-    value = dimension.financial_value
-    if include_physical_value:
-        quantity += dimension.physical_qty
-        value += dimension.physical_value
-    if quantity <= ZERO or value <= ZERO:
-        return default_cost_price
-    return round_unit_cost(value / quantity)
-
-
 def item_cost_dimensions(*, item: Item) -> list[dict]:
+    """Each financial dimension with the running average the next issue would be posted at (the
+    posting services' own rule, so the page never shows a price the posting would not use)."""
     rows = []
     for dimension in CostDimension.objects.filter(item=item).select_related("site", "warehouse"):
-        rows.append(
-            {
-                "dimension": dimension,
-                "running_average": running_average(
-                    dimension,
-                    include_physical_value=item.model_group.include_physical_value,
-                    default_cost_price=item.default_cost_price,
-                ),
-            }
-        )
+        rows.append({"dimension": dimension,
+                     "running_average": round_unit_cost(running_average(item=item, dimension=dimension))})
     return rows
 
 

@@ -105,7 +105,8 @@ class JournalListView(PermissionRequired, SingleTableMixin, FilterView):
     paginate_by = 50
 
     def get_queryset(self):
-        return selectors.journal_list().annotate(line_count=Count("lines"))
+        # An aggregate drops Meta.ordering (Django 3.1+): order explicitly so pages are stable.
+        return selectors.journal_list().annotate(line_count=Count("lines")).order_by("-id")
 
 
 @require_permission("inventory.add_journal")

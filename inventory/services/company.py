@@ -12,7 +12,7 @@ from config.roles import ACCOUNTANT, AUDITOR, CLERK
 from closing.models import InventoryParameters
 from inventory.models import InventoryTransaction, Item, ItemGroup, ItemModelGroup, Site, SourceType, ValuationMethod, Warehouse
 from inventory.services.posting import posting_session
-from ledger.models import MainAccount
+from ledger.models import FiscalPeriod, MainAccount
 from ledger.services import audit_record, fiscal_year_ensure
 
 BS, PL = MainAccount.AccountType.BALANCE_SHEET, MainAccount.AccountType.PROFIT_AND_LOSS
@@ -77,8 +77,9 @@ def company_bootstrap(*, today: date, user=None) -> dict[str, int]:
                                      "physical_negative_allowed": True, "financial_negative_allowed": True})
             created["model_groups"] += was_created
         for year in (today.year, today.year + 1):
-            before = len(fiscal_year_ensure(year=year))
-            created["periods"] += before if before == 12 else 0
+            # fiscal_year_ensure returns the year's periods whether it made them or found them.
+            existing = FiscalPeriod.objects.filter(start_date__year=year).count()
+            created["periods"] += len(fiscal_year_ensure(year=year)) - existing
         InventoryParameters.load()
         audit_record(user=user, action="company.bootstrap", object_type="company", object_id="-", **created)
     return created

@@ -347,7 +347,13 @@ class PostingSession:
                  to_site: Site, to_warehouse: Warehouse, ref: str = "", source_number: str = "",
                  tracking_number: str = "", to_tracking_number: str | None = None, expiry_date: date | None = None,
                  journal_line=None, source_type: str = SourceType.TRANSFER) -> tuple[InventoryTransaction, InventoryTransaction]:
-        """Move stock: an issue from one place and a receipt in the other at the same cost."""
+        """Move stock: an issue from one place and a receipt in the other at the same cost, in one
+        voucher: credit the issue account, debit the receipt account (domain README 3, transfer).
+
+        The issue is offset against the receipt account and the receipt against its own account, so
+        the pair moves the value once: when the item group's issue and receipt accounts differ,
+        offsetting each half against the other's account would move it twice (here, and again for
+        every closing adjustment, which posts each transaction against its own offset account)."""
         to_tracking_number = tracking_number if to_tracking_number is None else to_tracking_number
         self.lock(sorted([(item, site, warehouse, tracking_number), (item, to_site, to_warehouse, to_tracking_number)],
                          key=lambda d: CostDimension.key_for(*d)[0]))
@@ -360,9 +366,17 @@ class PostingSession:
         self.saved(issue)
         receipt = self.receive(item=item, qty=qty, unit_cost=ZERO, posting_date=posting_date, site=to_site,
                                warehouse=to_warehouse, source_type=source_type, financial=True, ref=f"{base}-IN",
-                               source_number=source_number, offset_account=group.inventory_issue_account,
+                               source_number=source_number, offset_account=group.inventory_receipt_account,
                                tracking_number=to_tracking_number, expiry_date=expiry_date, journal_line=journal_line,
                                transfer_issue=issue, amount=-issue.cost_amount_posted)
+        # The two postings' vouchers (issue: Dr receipt / Cr issue account; receipt: Dr / Cr receipt
+        # account) become the one voucher they add up to.
+        self._drafts[-2:] = [VoucherDraft(
+            date=posting_date, description=f"{SourceType(source_type).label} {base} {item.number}",
+            source=Voucher.Source.INVENTORY, lines=[
+                self._line(group.inventory_issue_account, issue.cost_amount_posted, issue),
+                self._line(group.inventory_receipt_account, receipt.cost_amount_posted, receipt),
+            ])]
         return issue, receipt
 
     # -- helpers ----------------------------------------------------------------------------

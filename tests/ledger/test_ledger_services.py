@@ -1,0 +1,203 @@
+"""The ledger's invariants and reports: balanced vouchers (in Python and, on PostgreSQL, at commit),
+number sequences, storno lines and the trial balance."""
+
+import threading
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from ledger.errors import DomainError
+from ledger.models import Voucher, VoucherLine
+from ledger.selectors import account_statement, trial_balance, unbalanced_vouchers
+from ledger.services import LineSpec, number_block, number_next, voucher_post
+
+D = Decimal
+postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL)")
+
+
+def post(company, on: date, *pairs: tuple[str, str], storno: bool = False) -> Voucher:
+    """A voucher from (account number, signed amount) pairs: positive = debit, negative = credit."""
+    lines = [LineSpec(account=company.accounts[number], amount=D(amount), storno=storno) for number, amount in pairs]
+    return voucher_post(date=on, description="test", source=Voucher.Source.INVENTORY, lines=lines)
+
+
+def entries(voucher: Voucher) -> list[tuple[str, Decimal, Decimal, bool]]:
+    return [(line.account.number, line.debit, line.credit, line.is_storno)
+            for line in voucher.lines.select_related("account").order_by("id")]
+
+
+# -- balanced vouchers ----------------------------------------------------------------------------
+
+
+def test_it_posts_a_balanced_voucher(company):
+    voucher = post(company, date(2026, 1, 5), ("1400", "24.00"), ("2100", "-24.00"))
+
+    assert voucher.number == "INV-000001"
+    assert entries(voucher) == [("1400", D("24.00"), D("0.00"), False), ("2100", D("0.00"), D("24.00"), False)]
+
+
+def test_it_refuses_an_unbalanced_voucher_and_writes_nothing(company):
+    with pytest.raises(DomainError, match=r"Voucher 'test' does not balance: difference 0\.01\."):
+        post(company, date(2026, 1, 5), ("1400", "10.00"), ("2100", "-9.99"))
+
+    assert Voucher.objects.count() == 0
+    assert VoucherLine.objects.count() == 0
+    # The number was not drawn either: the next voucher still gets the first number.
+    assert post(company, date(2026, 1, 5), ("1400", "1"), ("2100", "-1")).number == "INV-000001"
+
+
+def test_it_rounds_each_line_half_up_before_balancing(company):
+    voucher = post(company, date(2026, 1, 5), ("1400", "10.005"), ("2100", "-10.005"))
+
+    assert entries(voucher) == [("1400", D("10.01"), D("0.00"), False), ("2100", D("0.00"), D("10.01"), False)]
+
+
+def test_it_writes_no_voucher_when_every_line_rounds_to_zero(company):
+    assert post(company, date(2026, 1, 5), ("1400", "0.004"), ("2100", "-0.004")) is None
+    assert Voucher.objects.count() == 0
+
+
+@pytest.mark.parametrize(("debit", "credit", "is_storno"), [
+    (D("5"), D("5"), False),  # both sides on one line
+    (D("-5"), D("0"), False),  # a negative amount that is not storno
+])
+def test_it_refuses_malformed_lines_in_the_database(company, debit, credit, is_storno):
+    voucher = Voucher.objects.create(number="V-1", date=date(2026, 1, 5), description="", source=Voucher.Source.INVENTORY)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        VoucherLine.objects.create(voucher=voucher, account=company.accounts["1400"], debit=debit, credit=credit,
+                                   is_storno=is_storno)
+
+
+@pytest.mark.postgres
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_it_refuses_to_commit_an_unbalanced_voucher_on_postgresql(company):
+    # Written straight through the ORM, past voucher_post's check: the deferred constraint trigger
+    # (ledger/migrations/0002) checks the voucher when the transaction commits.
+    inventory, accrual = company.accounts["1400"], company.accounts["2100"]
+
+    with pytest.raises(IntegrityError, match="does not balance"):
+        with transaction.atomic():
+            voucher = Voucher.objects.create(number="V-1", date=date(2026, 1, 5), description="", source="inventory")
+            VoucherLine.objects.create(voucher=voucher, account=inventory, debit=D("10.00"))
+            VoucherLine.objects.create(voucher=voucher, account=accrual, credit=D("9.00"))
+    assert not Voucher.objects.filter(number="V-1").exists()
+
+    with transaction.atomic():
+        voucher = Voucher.objects.create(number="V-2", date=date(2026, 1, 5), description="", source="inventory")
+        # Unbalanced between the two statements: fine, the check waits for the commit.
+        VoucherLine.objects.create(voucher=voucher, account=inventory, debit=D("10.00"))
+        VoucherLine.objects.create(voucher=voucher, account=accrual, credit=D("10.00"))
+    assert VoucherLine.objects.filter(voucher__number="V-2").count() == 2
+
+    # Changing or deleting one line of a committed voucher unbalances it, and is refused too.
+    with pytest.raises(IntegrityError, match="does not balance"), transaction.atomic():
+        VoucherLine.objects.filter(voucher__number="V-2", account=inventory).update(debit=D("11.00"))
+    with pytest.raises(IntegrityError, match="does not balance"), transaction.atomic():
+        VoucherLine.objects.filter(voucher__number="V-2", account=accrual).delete()
+    assert unbalanced_vouchers() == []
+
+
+# -- number sequences -----------------------------------------------------------------------------
+
+
+def test_it_hands_out_numbers_once(db):
+    first = number_block(code="voucher", count=3)
+    second = number_next(code="voucher")
+    journal = number_next(code="journal")
+    other = number_next(code="settlement")
+
+    assert first == ["INV-000001", "INV-000002", "INV-000003"]
+    assert second == "INV-000004"
+    assert journal == "JNL-000001"  # each sequence counts on its own
+    assert other == "SET-000001"  # an unknown sequence is made on first use
+
+
+@pytest.mark.postgres
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_it_hands_out_unique_numbers_to_simultaneous_callers():
+    with transaction.atomic():
+        number_next(code="voucher")  # the sequence row exists before the race
+    barrier = threading.Barrier(4)
+    drawn: list[str] = []
+    failures: list[BaseException] = []
+
+    def draw():
+        try:
+            for _ in range(10):
+                barrier.wait(timeout=30)
+                with transaction.atomic():
+                    drawn.extend(number_block(code="voucher", count=3))
+        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+            failures.append(error)
+            barrier.abort()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=draw) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
+    assert sorted(drawn) == [f"INV-{n:06d}" for n in range(2, 122)]
+
+
+# -- storno -----------------------------------------------------------------------------------------
+
+
+def test_it_writes_a_storno_line_as_a_negative_amount_on_its_own_side(company):
+    # Domain README 3: a decrease of 4.00 posted as red storno: Dr 1400 -4.00 / Cr 5000 -4.00,
+    # instead of Cr 1400 4.00 / Dr 5000 4.00.
+    voucher = post(company, date(2026, 1, 31), ("1400", "-4.00"), ("5000", "4.00"), storno=True)
+
+    assert entries(voucher) == [("1400", D("-4.00"), D("0.00"), True), ("5000", D("0.00"), D("-4.00"), True)]
+    assert [line.amount for line in voucher.lines.order_by("id")] == [D("-4.00"), D("4.00")]
+
+
+def test_it_reduces_turnover_by_storno_in_the_trial_balance(company):
+    post(company, date(2026, 1, 10), ("1400", "10.00"), ("5000", "-10.00"))
+    post(company, date(2026, 1, 31), ("1400", "-4.00"), ("5000", "4.00"), storno=True)
+
+    rows = {row["account"].number: row for row in trial_balance(date_from=date(2026, 1, 1), date_to=date(2026, 1, 31))}
+
+    assert (rows["1400"]["debit"], rows["1400"]["credit"], rows["1400"]["closing"]) == (D("6.00"), D("0"), D("6.00"))
+    assert (rows["5000"]["debit"], rows["5000"]["credit"], rows["5000"]["closing"]) == (D("0"), D("6.00"), D("-6.00"))
+
+
+# -- reports ----------------------------------------------------------------------------------------
+
+
+def test_it_adds_up_the_trial_balance(company):
+    post(company, date(2025, 12, 20), ("1400", "100.00"), ("3900", "-100.00"))  # before the period
+    post(company, date(2026, 1, 5), ("1400", "24.00"), ("2100", "-24.00"))
+    post(company, date(2026, 1, 9), ("5000", "30.00"), ("1400", "-30.00"))
+    post(company, date(2026, 1, 12), ("1400", "4.00"), ("2100", "-4.00"))
+    post(company, date(2026, 2, 1), ("5000", "50.00"), ("1400", "-50.00"))  # after the period
+
+    rows = trial_balance(date_from=date(2026, 1, 1), date_to=date(2026, 1, 31))
+
+    assert [(row["account"].number, row["opening"], row["debit"], row["credit"], row["closing"]) for row in rows] == [
+        ("1400", D("100.00"), D("28.00"), D("30.00"), D("98.00")),
+        ("2100", D("0"), D("0.00"), D("28.00"), D("-28.00")),
+        ("3900", D("-100.00"), D("0"), D("0"), D("-100.00")),
+        ("5000", D("0"), D("30.00"), D("0.00"), D("30.00")),
+    ]
+    assert sum(row["closing"] for row in rows) == D("0")
+
+
+def test_it_runs_an_account_statement_with_a_running_balance(company):
+    post(company, date(2025, 12, 20), ("1400", "100.00"), ("3900", "-100.00"))
+    post(company, date(2026, 1, 5), ("1400", "24.00"), ("2100", "-24.00"))
+    post(company, date(2026, 1, 9), ("5000", "30.00"), ("1400", "-30.00"))
+
+    opening, rows = account_statement(account=company.accounts["1400"], date_from=date(2026, 1, 1))
+
+    assert opening == D("100.00")
+    assert [(row["line"].voucher.date, row["balance"]) for row in rows] == [
+        (date(2026, 1, 5), D("124.00")), (date(2026, 1, 9), D("94.00"))]

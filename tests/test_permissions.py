@@ -1,0 +1,276 @@
+"""Who may see and do what, page by page, for each persona of tests/conftest.py.
+
+Every role views everything; the clerk and the accountant keep journals and import; only the
+accountant runs, reverses, pauses and resumes closes; the auditor only looks; a signed-in user
+without a role gets 403 (not a 500, not a redirect); anonymous visitors are sent to the login page.
+"""
+
+from datetime import date
+from decimal import Decimal
+from urllib.parse import quote
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import get_resolver, reverse
+
+from closing.models import ClosingRun
+from factories import ItemFactory
+from inventory.models import InventoryTransaction, Journal, JournalLine, SourceType
+from inventory.services.journals import LineInput, journal_create, journal_line_add
+from inventory.services.posting import posting_session
+from ledger.models import Voucher
+
+D = Decimal
+ACCOUNTANT, CLERK, AUDITOR, STAFF = "ada_client", "carl_client", "audrey_client", "sam_client"
+EVERY_ROLE = {ACCOUNTANT, CLERK, AUDITOR, STAFF}
+KEEPERS = {ACCOUNTANT, CLERK, STAFF}  # keep journals and import
+CLOSERS = {ACCOUNTANT, STAFF}  # run, reverse, pause and resume closes
+
+
+def route(name: str, *keys: str, query: str = ""):
+    """The URL of a named route, its arguments taken from the `objects` fixture."""
+    return lambda objects: reverse(name, args=[objects[key] for key in keys]) + query
+
+
+# Every named route of the inventory, ledger and closing pages, and who may use it: GET pages ...
+PAGES = {
+    "home": (route("home"), EVERY_ROLE),
+    "inventory:item_list": (route("inventory:item_list"), EVERY_ROLE),
+    "inventory:item_detail": (route("inventory:item_detail", "item"), EVERY_ROLE),
+    "inventory:model_group_list": (route("inventory:model_group_list"), EVERY_ROLE),
+    "inventory:transaction_list": (route("inventory:transaction_list"), EVERY_ROLE),
+    "inventory:transaction_detail": (route("inventory:transaction_detail", "transaction"), EVERY_ROLE),
+    "inventory:journal_list": (route("inventory:journal_list"), EVERY_ROLE),
+    "inventory:journal_detail": (route("inventory:journal_detail", "journal"), EVERY_ROLE),
+    "inventory:journal_new": (route("inventory:journal_new"), KEEPERS),
+    "inventory:import": (route("inventory:import"), KEEPERS),
+    "ledger:account_list": (route("ledger:account_list"), EVERY_ROLE),
+    "ledger:account_statement": (route("ledger:account_statement", "account"), EVERY_ROLE),
+    "ledger:voucher_list": (route("ledger:voucher_list"), EVERY_ROLE),
+    "ledger:voucher_detail": (route("ledger:voucher_detail", "voucher"), EVERY_ROLE),
+    "ledger:report_list": (route("ledger:report_list"), EVERY_ROLE),
+    "ledger:trial_balance": (route("ledger:trial_balance", query="?date_from=2026-01-01&date_to=2026-01-31"), EVERY_ROLE),
+    "closing:run_list": (route("closing:run_list"), EVERY_ROLE),
+    "closing:open_quantities": (route("closing:open_quantities"), EVERY_ROLE),
+    "closing:cost_prices": (route("closing:cost_prices"), EVERY_ROLE),
+    "closing:close": (route("closing:close"), CLOSERS),
+    "closing:recalculate": (route("closing:recalculate"), CLOSERS),
+    "closing:reverse": (route("closing:reverse"), CLOSERS),
+    "closing:run_detail": (route("closing:run_detail", "run"), EVERY_ROLE),
+    "closing:run_status": (route("closing:run_status", "run"), EVERY_ROLE),
+    "closing:run_log": (route("closing:run_log", "run"), EVERY_ROLE),
+    "closing:run_settlements": (route("closing:run_settlements", "run"), EVERY_ROLE),
+    "closing:run_voucher": (route("closing:run_voucher", "run"), EVERY_ROLE),
+    # ... the same pages' downloads ...
+    "items.csv": (route("inventory:item_list", query="?_export=csv"), EVERY_ROLE),
+    "transactions.csv": (route("inventory:transaction_list", query="?_export=csv"), EVERY_ROLE),
+    "vouchers.csv": (route("ledger:voucher_list", query="?_export=csv"), EVERY_ROLE),
+}
+# ... and the POST-only actions. Validating a journal only reads it: every role may.
+POST_ACTIONS = {
+    "inventory:journal_line_delete": (route("inventory:journal_line_delete", "journal", "line"), KEEPERS),
+    "inventory:journal_validate": (route("inventory:journal_validate", "journal"), EVERY_ROLE),
+    "inventory:journal_post": (route("inventory:journal_post", "journal"), KEEPERS),
+    "closing:run_pause": (route("closing:run_pause", "run"), CLOSERS),
+    "closing:run_resume": (route("closing:run_resume", "run"), CLOSERS),
+}
+
+
+@pytest.fixture
+def objects(company) -> dict:
+    """One of everything a page shows: an item with a posted receipt and its voucher, a draft
+    journal with one line, an account and an ended closing run."""
+    item = ItemFactory(number="WIDGET", model_group="FIFO")
+    with posting_session() as session:
+        receipt = session.receive(item=item, qty=D("4"), unit_cost=D("10.00"), posting_date=date(2026, 1, 5),
+                                  site=company.site, warehouse=company.warehouse, source_type=SourceType.PURCHASE,
+                                  financial=True)
+    journal = journal_create(journal_type=Journal.JournalType.PROFIT_LOSS)
+    journal_line_add(journal=journal, line=LineInput(date=date(2026, 1, 20), item=item, qty=D("-1"), site=company.site,
+                                                     warehouse=company.warehouse))
+    run = ClosingRun.objects.create(number="CLS-1", run_type=ClosingRun.RunType.CLOSING, date=date(2025, 12, 31),
+                                    status=ClosingRun.Status.ENDED)
+    return {"item": item.number, "transaction": receipt.pk, "journal": journal.number, "line": 1,
+            "account": company.accounts["1400"].pk, "voucher": session.vouchers[0].number, "run": run.pk}
+
+
+def test_it_covers_every_route_of_the_pages():
+    resolver = get_resolver()
+    named = {f"{namespace}:{name}" for namespace in ("inventory", "ledger", "closing")
+             for name in resolver.namespace_dict[namespace][1].reverse_dict if isinstance(name, str)}
+    covered = {name for name in PAGES | POST_ACTIONS if ":" in name}
+    assert named == covered, "add new routes to PAGES or POST_ACTIONS above"
+
+
+# -- viewing ----------------------------------------------------------------------------------------
+
+
+def statuses(client: Client, objects: dict, pages: dict) -> dict[str, int]:
+    return {page: client.get(url(objects)).status_code for page, (url, _) in pages.items()}
+
+
+@pytest.mark.parametrize("persona", [ACCOUNTANT, CLERK, AUDITOR, STAFF])
+def test_it_shows_every_page_to_the_roles_that_may_see_it(request, objects, persona):
+    client: Client = request.getfixturevalue(persona)
+
+    expected = {page: 200 if persona in allowed else 403 for page, (_, allowed) in PAGES.items()}
+    assert statuses(client, objects, PAGES) == expected
+
+
+def test_it_forbids_every_page_to_a_user_without_a_role(nora_client, objects):
+    pages = {page: entry for page, entry in PAGES.items() if page != "home"}
+
+    assert statuses(nora_client, objects, pages) == {page: 403 for page in pages}
+    forbidden = nora_client.get(PAGES["inventory:item_list"][0](objects))
+    assert "Your role (No role) does not allow this page or action." in forbidden.content.decode()
+
+
+def test_it_shows_the_overview_to_a_user_without_a_role(nora_client, objects):
+    # The overview is only counts; it says who is signed in and with which role.
+    response = nora_client.get("/")
+
+    assert response.status_code == 200
+    assert '<span class="role-badge" data-testid="role">No role</span>' in response.content.decode()
+
+
+def test_it_sends_anonymous_visitors_to_the_login_page(client, objects):
+    for page, (url, _) in (PAGES | POST_ACTIONS).items():
+        url = url(objects)
+
+        response = client.post(url) if page in POST_ACTIONS else client.get(url)
+
+        assert (response.status_code, response["Location"]) == (302, f"/login/?next={quote(url, safe='/')}"), page
+
+
+def test_it_lets_anonymous_visitors_reach_the_login_page_and_health(client, db):
+    assert client.get("/login/").status_code == 200
+    assert client.get("/health/").json() == {"status": "ok"}
+
+
+def test_it_shows_the_journal_tools_only_to_those_who_may_use_them(objects, carl_client, audrey_client):
+    url = PAGES["inventory:journal_detail"][0](objects)
+
+    as_clerk = carl_client.get(url).content.decode()
+    as_auditor = audrey_client.get(url).content.decode()
+
+    assert "Add a line" in as_clerk and ">Post</button>" in as_clerk and ">Remove</button>" in as_clerk
+    assert "Add a line" not in as_auditor and ">Post</button>" not in as_auditor and ">Remove</button>" not in as_auditor
+
+
+# -- doing ------------------------------------------------------------------------------------------
+
+
+def add_line_data(company, **changes) -> dict:
+    return {"date": "2026-01-21", "item": "WIDGET", "qty": "2", "unit_cost": "5.00",
+            "warehouse": company.warehouse.pk, **changes}
+
+
+def upload():
+    body = b"ref,date,item,qty,unit_cost,update\nUP-1,2026-01-22,WIDGET,1,9.00,financial\n"
+    return {"kind": "transactions", "file": SimpleUploadedFile("upload.csv", body, content_type="text/csv")}
+
+
+@pytest.mark.parametrize("persona", [CLERK, ACCOUNTANT])
+def test_it_lets_clerks_and_accountants_keep_and_post_journals(request, company, objects, persona):
+    client: Client = request.getfixturevalue(persona)
+
+    created = client.post(reverse("inventory:journal_new"), {"journal_type": "profit_loss", "description": "Count"})
+    journal = Journal.objects.exclude(number=objects["journal"]).get()
+    assert (created.status_code, created["Location"]) == (302, journal.get_absolute_url())
+
+    added = client.post(journal.get_absolute_url(), add_line_data(company))
+    assert (added.status_code, added["Location"]) == (302, journal.get_absolute_url())
+    added = client.post(journal.get_absolute_url(), add_line_data(company, qty="-1", unit_cost=""))
+    assert added.status_code == 302
+    assert list(journal.lines.values_list("line_number", "qty")) == [(1, D("2")), (2, D("-1"))]
+
+    removed = client.post(reverse("inventory:journal_line_delete", args=[journal.number, 2]))
+    assert removed.status_code == 302
+    assert list(journal.lines.values_list("line_number", flat=True)) == [1]
+
+    assert client.post(reverse("inventory:journal_validate", args=[journal.number])).status_code == 302
+    posted = client.post(reverse("inventory:journal_post", args=[journal.number]))
+    assert posted.status_code == 302
+    journal.refresh_from_db()
+    assert journal.status == Journal.Status.POSTED
+    assert journal.posted_by.username == persona.removesuffix("_client")
+    assert InventoryTransaction.objects.get(ref=f"{journal.number}-1").cost_amount_posted == D("10.00")
+
+    imported = client.post(reverse("inventory:import"), upload())
+    assert imported.status_code == 302
+    assert InventoryTransaction.objects.filter(ref="UP-1").exists()
+
+
+@pytest.mark.parametrize("persona", [CLERK, ACCOUNTANT])
+def test_it_shows_why_a_line_is_refused(request, company, objects, persona):
+    client: Client = request.getfixturevalue(persona)
+
+    response = client.post(PAGES["inventory:journal_detail"][0](objects), add_line_data(company, unit_cost=""))
+
+    assert response.status_code == 200
+    assert "a receipt line needs a unit cost" in response.content.decode()
+    assert JournalLine.objects.filter(journal__number=objects["journal"]).count() == 1
+
+
+def changes(objects, company) -> dict:
+    """Every action that changes something, with the data someone allowed to would send, and who is."""
+    return {
+        "create journal": (reverse("inventory:journal_new"), {"journal_type": "profit_loss"}, KEEPERS),
+        "add line": (PAGES["inventory:journal_detail"][0](objects), add_line_data(company), KEEPERS),
+        "remove line": (POST_ACTIONS["inventory:journal_line_delete"][0](objects), {}, KEEPERS),
+        "post journal": (POST_ACTIONS["inventory:journal_post"][0](objects), {}, KEEPERS),
+        "import": (reverse("inventory:import"), upload(), KEEPERS),
+        "close": (reverse("closing:close"), {"date": "2026-01-31", "specification": "total"}, CLOSERS),
+        "recalculate": (reverse("closing:recalculate"), {"date": "2026-01-31", "specification": "total"}, CLOSERS),
+        "reverse": (reverse("closing:reverse"), {}, CLOSERS),
+        "pause": (POST_ACTIONS["closing:run_pause"][0](objects), {}, CLOSERS),
+        "resume": (POST_ACTIONS["closing:run_resume"][0](objects), {}, CLOSERS),
+    }
+
+
+def books() -> tuple:
+    return (Journal.objects.count(), JournalLine.objects.count(), InventoryTransaction.objects.count(),
+            Voucher.objects.count(), list(Journal.objects.values_list("status", flat=True)),
+            list(ClosingRun.objects.values_list("number", "status")))
+
+
+@pytest.mark.parametrize("persona", [AUDITOR, "nora_client", CLERK])
+def test_it_forbids_every_change_to_those_without_the_permission(request, company, objects, persona):
+    client: Client = request.getfixturevalue(persona)
+    before = books()
+    forbidden = {action: (url, data) for action, (url, data, allowed) in changes(objects, company).items()
+                 if persona not in allowed}
+
+    refused = {action: client.post(url, data).status_code for action, (url, data) in forbidden.items()}
+
+    assert refused == {action: 403 for action in forbidden}
+    assert len(forbidden) == (5 if persona == CLERK else 10)
+    assert books() == before
+
+
+def test_it_lets_an_auditor_validate_a_journal_without_changing_it(audrey_client, nora_client, objects):
+    # Validation only reads the journal and reports its problems (the page shows the button to
+    # every role); a user without a role still may not.
+    url = POST_ACTIONS["inventory:journal_validate"][0](objects)
+    before = books()
+
+    assert audrey_client.post(url).status_code == 302
+    assert nora_client.post(url).status_code == 403
+    assert books() == before
+
+
+def test_it_lets_an_accountant_reach_pause_and_resume(ada_client, objects):
+    # The run has ended: the accountant gets past the permission and is told there is nothing to do.
+    before = books()
+
+    for action in ("closing:run_pause", "closing:run_resume"):
+        response = ada_client.post(POST_ACTIONS[action][0](objects))
+        assert (response.status_code, response["Location"]) == (302, f"/closing/runs/{objects['run']}/")
+
+    assert books() == before
+
+
+@pytest.mark.parametrize("action", list(POST_ACTIONS))
+def test_it_refuses_get_on_the_post_only_actions(carl_client, objects, action):
+    assert carl_client.get(POST_ACTIONS[action][0](objects)).status_code == 405
