@@ -210,6 +210,8 @@ class PostingSession:
         standard = item.model_group.valuation_method == ValuationMethod.STANDARD_COST
         booked_amount = amount if amount is not None else amount_for(qty, item.default_cost_price if standard else unit_cost)
         invoice_amount = amount if amount is not None else amount_for(qty, unit_cost)
+        if amount is None and item.model_group.valuation_method == ValuationMethod.MOVING_AVERAGE:
+            booked_amount = self._moving_average_receipt_value(item, dimension, qty, unit_cost)
         txn = InventoryTransaction(
             ref=ref or self._new_ref(), source_type=source_type, source_number=source_number,
             user_reference=user_reference, item=item, site=site, warehouse=warehouse,
@@ -224,7 +226,7 @@ class PostingSession:
         if financial:
             txn.inventory_account = group.inventory_receipt_account
             txn.offset_account = offset_account or self._offset(group, source_type, True)
-            variance = self._moving_average_variance(item, dimension, txn, invoice_amount) if not standard else ZERO
+            variance = ZERO  # one-step receipt: no earlier physical value to true up (MA-neg is in booked_amount)
             self._add(txn)
             self._add_financial(dimension, on_hand, qty, booked_amount)
             self._financial_receipt_voucher(txn, posting_date, booked_amount, invoice_amount, variance)
@@ -435,6 +437,20 @@ class PostingSession:
         still_on_hand = min(max(dimension.financial_qty + dimension.physical_qty + txn.qty, ZERO), txn.qty)
         capitalised = round_amount(difference * still_on_hand / txn.qty)
         return capitalised - difference
+
+    def _moving_average_receipt_value(self, item: Item, dimension: CostDimension, qty: Decimal,
+                                      unit_cost: Decimal) -> Decimal:
+        """Moving average receipt into negative on-hand (domain README MA-neg): the part that brings
+        on-hand from negative to zero is valued at the current moving average, the part above zero
+        at the receipt's cost; if on-hand stays at or below zero the whole receipt is at the
+        current average. The difference to the invoice goes to the price difference account."""
+        on_hand = dimension.financial_qty + dimension.physical_qty
+        if on_hand >= ZERO:
+            return amount_for(qty, unit_cost)
+        value = dimension.financial_value + dimension.physical_value
+        current = value / on_hand if value / on_hand > ZERO else item.default_cost_price
+        to_zero = min(qty, -on_hand)
+        return amount_for(to_zero, current) + amount_for(qty - to_zero, unit_cost)
 
     def _receipt_lines(self, txn: InventoryTransaction, booked: Decimal, invoice_amount: Decimal,
                        variance: Decimal) -> list[LineSpec]:

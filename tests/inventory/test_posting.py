@@ -291,6 +291,35 @@ def test_it_splits_a_moving_average_invoice_difference_between_stock_and_price_d
     assert fresh(books.issue(item, "1", jan(10))).cost_amount_posted == D("-12.00")
 
 
+def test_it_values_a_moving_average_receipt_into_negative_stock_at_the_current_average(books, company):
+    # Domain README 1.3 MA-neg: the part of a receipt that brings on-hand from negative to zero is
+    # costed at the current moving average, the rest at the receipt's cost; the difference goes to
+    # the price difference account. Default cost 10.00; sell 2 (at 10.00); receive 3 @ 16.00.
+    item = ItemFactory(model_group="MOVAVG", default_cost_price=D("10.00"))
+    books.issue(item, "2", jan(5))
+    receipt = books.receipt(item, "3", "16.00", jan(6))
+
+    # 2 units at the current average 10.00 + 1 unit at 16.00 = 36.00 booked; 48.00 invoiced.
+    assert books.entries() == [
+        ("1400", D("36.00"), D("0.00")),
+        ("2100", D("0.00"), D("48.00")),
+        ("5200", D("12.00"), D("0.00")),
+    ]
+    assert fresh(receipt).cost_amount == D("36.00")
+    # One unit left, at 16.00 (not 28.00, which a plain average over the negative stock would give).
+    assert totals(dimension_of(item)) == (D("1"), D("16.00"), D("0"), D("0.00"))
+    assert fresh(books.issue(item, "1", jan(7))).cost_amount_posted == D("-16.00")
+
+
+def test_it_values_a_moving_average_receipt_that_leaves_stock_negative_wholly_at_the_average(books):
+    # MA-neg, second rule: new balance still at or below zero -> the whole receipt at the current average.
+    item = ItemFactory(model_group="MOVAVG", default_cost_price=D("10.00"))
+    books.issue(item, "5", jan(5))
+    receipt = books.receipt(item, "3", "16.00", jan(6))
+    assert fresh(receipt).cost_amount == D("30.00")
+    assert ("5200", D("18.00"), D("0.00")) in books.entries()
+
+
 # -- running average (domain README 1.1 and 1.2) ----------------------------------------------
 
 
