@@ -7,13 +7,13 @@ PostgreSQL gets COPY into temporary tables and `UPDATE ... FROM`; SQLite (3.33+)
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
 from django.db import connection
 
-from closing.engine import DimensionResult, OpenTxn, close_dimension
+from closing.engine import AdjustmentOut, DimensionResult, OpenTxn, close_dimension
 from inventory.models import FINANCIAL_STATUSES, ItemModelGroup
 from ledger.bulk import apply_deltas
 from ledger.money import AMOUNT_PLACES, QUANTITY_PLACES, ZERO
@@ -32,6 +32,25 @@ SELECT t.id, t.item_id, t.cost_dimension_id, t.site_id, t.warehouse_id, t.tracki
    AND ((t.status IN ('purchased', 'sold') AND t.date_financial <= %s)
         OR (t.status IN ('received', 'deducted') AND t.date_physical <= %s))
  ORDER BY t.cost_dimension_id, t.id
+"""
+
+# Adjustments made by active recalculations to the value-open transactions of a bundle, with the
+# run's id and date; and the ended closes, which net the recalculations made before them. A
+# recalculation followed by a close dated on or after it is left out at once: that close covered
+# everything the recalculation touched.
+RECALCULATION_ADJUSTMENTS_SQL = """
+SELECT a.transaction_id, r.id, r.date, a.amount
+  FROM closing_closingrun r
+  JOIN closing_costadjustment a ON a.run_id = r.id
+  JOIN inventory_inventorytransaction t ON t.id = a.transaction_id
+ WHERE r.run_type = 'recalculation' AND NOT r.is_cancelled
+   AND NOT EXISTS (SELECT 1 FROM closing_closingrun c
+                    WHERE c.run_type = 'closing' AND c.status = 'ended' AND NOT c.is_cancelled
+                      AND c.id > r.id AND c.date >= r.date)
+   AND t.item_id IN ({items}) AND t.value_open
+"""
+ENDED_CLOSES_SQL = """
+SELECT id, date FROM closing_closingrun WHERE run_type = 'closing' AND status = 'ended' AND NOT is_cancelled
 """
 
 
@@ -114,6 +133,10 @@ def compute_bundle(*, item_ids: Sequence[int], close_date: date, previous_close:
     same item, which are always in the same bundle: recompute until the transfer costs stop
     changing, at most `max_iterations` times (AX's maximum throughputs)."""
     by_dimension, info = stream_bundle(item_ids=item_ids, close_date=close_date, previous_close=previous_close)
+    pending = pending_recalculations(item_ids=item_ids, by_dimension=by_dimension)
+    if pending:
+        by_dimension = {dimension_id: [replace(txn, amount=txn.amount - pending[txn.id]) if txn.id in pending else txn
+                                       for txn in txns] for dimension_id, txns in by_dimension.items()}
     outcome = BundleOutcome(info=info, transactions=len(info))
     transfer_issues = {txn.transfer_issue for txns in by_dimension.values() for txn in txns if txn.transfer_issue}
     transfer_costs: dict[int, Decimal] = {}
@@ -132,8 +155,58 @@ def compute_bundle(*, item_ids: Sequence[int], close_date: date, previous_close:
         if costs == transfer_costs:
             break
         transfer_costs = costs
+    if pending:
+        outcome.results = {dimension_id: _net_of_pending(result, by_dimension[dimension_id], pending)
+                           for dimension_id, result in outcome.results.items()}
     outcome.items = {info[txns[0].id].item_id for txns in by_dimension.values()}
     return outcome
+
+
+def pending_recalculations(*, item_ids: Sequence[int], by_dimension: dict[int, list[OpenTxn]]) -> dict[int, Decimal]:
+    """Per transaction, what recalculations have adjusted since a close last valued it.
+
+    A recalculation adjusts without settling, so nothing records which part of an issue it
+    corrected. The engine values an issue's open quantity as one amount, pro rata: given the
+    recalculated amount, a close (or the next recalculation) would spread the correction of the
+    settled part over the unsettled rest as well, and a recalculation followed by a close would not
+    give what the close alone gives (README 2.5: a recalculation only anticipates the close). So the
+    engine is given each amount as it was before those recalculations, and the writer nets its
+    adjustments against them (`_net_of_pending`).
+
+    An adjustment counts while no ended close made after its recalculation covers the transaction
+    (such a close has netted it already), and only if the recalculation saw the transaction as it
+    is now: one financially updated after the recalculation's date had that adjustment absorbed
+    into its invoiced value."""
+    if not item_ids:
+        return {}
+    dates = {txn.id: txn.date for txns in by_dimension.values() for txn in txns}
+    with connection.cursor() as cursor:
+        cursor.execute(RECALCULATION_ADJUSTMENTS_SQL.format(items=", ".join(["%s"] * len(item_ids))), list(item_ids))
+        rows = cursor.fetchall()
+        if not rows:
+            return {}
+        cursor.execute(ENDED_CLOSES_SQL)
+        closes = [(run_id, _to_date(on)) for run_id, on in cursor.fetchall()]
+    pending: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for txn_id, run_id, run_date, amount in rows:
+        txn_date = dates.get(txn_id)
+        if txn_date is None or _to_date(run_date) < txn_date:
+            continue
+        if any(close_id > run_id and close_date >= txn_date for close_id, close_date in closes):
+            continue
+        pending[txn_id] += _to_decimal(amount, AMOUNT_PLACES)
+    return {txn_id: amount for txn_id, amount in pending.items() if amount != ZERO}
+
+
+def _net_of_pending(result: DimensionResult, txns: list[OpenTxn], pending: dict[int, Decimal]) -> DimensionResult:
+    """The engine's adjustments were made against the amounts before the pending recalculations;
+    what the writer applies is the change from the amounts as they stand."""
+    changes = {adjustment.txn_id: adjustment.amount for adjustment in result.adjustments}
+    for txn in txns:
+        if txn.id in pending:
+            changes[txn.id] = changes.get(txn.id, ZERO) - pending[txn.id]
+    return replace(result, adjustments=tuple(AdjustmentOut(txn_id=txn_id, amount=amount)
+                                             for txn_id, amount in changes.items() if amount != ZERO))
 
 
 # -- bulk writing ---------------------------------------------------------------------------------
