@@ -602,7 +602,6 @@ def _reverse_run(target: ClosingRun, user) -> ClosingRun:
         specification=target.specification, status=ClosingRun.Status.RUNNING, reverses=target,
         started_by=user if getattr(user, "pk", None) else None, started_at=timezone.now(), phase="reversing",
         note=f"Reversal of {target.number}")
-    settlements = Settlement.objects.filter(run=target)
     adjustments = CostAdjustment.objects.filter(run=target)
     system = InventoryTransaction.objects.filter(source_type=SourceType.WEIGHTED_AVERAGE_CLOSING, source_number=target.number)
     _undo_run_sql(target.pk)

@@ -13,7 +13,7 @@ from config.roles import POST_JOURNAL
 from inventory import selectors
 from inventory.filters import ItemFilter, JournalFilter, ModelGroupFilter, TransactionFilter
 from inventory.forms import ImportForm, JournalCreateForm, JournalLineForm
-from inventory.models import InventoryTransaction, Item, Journal
+from inventory.models import Journal
 from inventory.services import imports
 from inventory.services.journals import (
     LineInput,
