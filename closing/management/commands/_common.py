@@ -4,7 +4,9 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.management.base import CommandError
 
+from closing import jobs, services
 from closing.models import ClosingRun
+from ledger.errors import DomainError
 
 
 def parse_amount(value: str | None, name: str) -> Decimal:
@@ -30,3 +32,23 @@ def progress_printer(stdout):
         stdout.write(f"  bundle {run.bundles_done}/{run.bundles_total}: {run.items_done}/{run.items_total} items, "
                      f"{run.transactions_done} transactions")
     return show
+
+
+def start_and_follow(command, request: "services.RunRequest", *, wait: bool, workers: int, verb: str) -> None:
+    """What close_inventory and recalculate_inventory share: start the run (queued for the workers,
+    or run here to the end with --wait, printing progress, a summary and the log) and turn any
+    refusal into a non-zero exit with the message."""
+    try:
+        run = services.closing_start(request=request, enqueue=None if wait else jobs.enqueue)
+    except DomainError as error:
+        raise CommandError(error.message) from error
+    if not wait:
+        command.stdout.write(f"Queued {run.number}. Follow it with: python manage.py closing_status")
+        return
+    command.stdout.write(f"{verb} inventory up to {run.date:%Y-%m-%d} ({run.number})…")
+    run = services.run_execute(run_id=run.pk, progress=progress_printer(command.stdout), workers=workers)
+    command.stdout.write(summary(run))
+    for entry in run.log.all()[:20]:
+        command.stdout.write(f"  warning: {entry.message}")
+    if run.status != ClosingRun.Status.ENDED:
+        raise CommandError(run.error or f"{run.get_run_type_display()} {run.number} stopped: {run.get_status_display().lower()}.")

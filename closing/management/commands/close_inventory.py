@@ -2,8 +2,8 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from closing import jobs, services
-from closing.management.commands._common import progress_printer, summary
+from closing import services
+from closing.management.commands._common import start_and_follow
 from closing.models import ClosingRun, InventoryParameters, Specification
 from ledger.errors import DomainError
 
@@ -24,22 +24,12 @@ class Command(BaseCommand):
         request = services.RunRequest(
             run_type=ClosingRun.RunType.CLOSING, date=options["date"], note=options["note"],
             specification=options["specification"] or InventoryParameters.load().default_specification)
-        try:
-            if options["preview"]:
+        if options["preview"]:
+            try:
                 return self._preview(request)
-            run = services.closing_start(request=request, enqueue=None if options["wait"] else jobs.enqueue)
-        except DomainError as error:
-            raise CommandError(error.message) from error
-        if not options["wait"]:
-            self.stdout.write(f"Queued {run.number}. Follow it with: python manage.py closing_status")
-            return
-        self.stdout.write(f"Closing inventory up to {run.date:%Y-%m-%d} ({run.number})…")
-        run = services.run_execute(run_id=run.pk, progress=progress_printer(self.stdout), workers=options["workers"])
-        self.stdout.write(summary(run))
-        for entry in run.log.all()[:20]:
-            self.stdout.write(f"  warning: {entry.message}")
-        if run.status != ClosingRun.Status.ENDED:
-            raise CommandError(run.error or f"The close stopped: {run.get_status_display().lower()}.")
+            except DomainError as error:
+                raise CommandError(error.message) from error
+        start_and_follow(self, request, wait=options["wait"], workers=options["workers"], verb="Closing")
 
     def _preview(self, request):
         preview = services.closing_preview(request=request)

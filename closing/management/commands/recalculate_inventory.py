@@ -1,11 +1,10 @@
 from datetime import date
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from closing import jobs, services
-from closing.management.commands._common import parse_amount, progress_printer, summary
+from closing import services
+from closing.management.commands._common import parse_amount, start_and_follow
 from closing.models import ClosingRun, InventoryParameters, Specification
-from ledger.errors import DomainError
 
 
 def _codes(value: str | None) -> list[str]:
@@ -34,15 +33,4 @@ class Command(BaseCommand):
             run_type=ClosingRun.RunType.RECALCULATION, date=options["date"], note=options["note"],
             specification=options["specification"] or parameters.default_specification, min_adjustment=minimum,
             items=_codes(options["items"]), item_groups=_codes(options["item_groups"]))
-        try:
-            run = services.closing_start(request=request, enqueue=None if options["wait"] else jobs.enqueue)
-        except DomainError as error:
-            raise CommandError(error.message) from error
-        if not options["wait"]:
-            self.stdout.write(f"Queued {run.number}. Follow it with: python manage.py closing_status")
-            return
-        self.stdout.write(f"Recalculating inventory up to {run.date:%Y-%m-%d} ({run.number})…")
-        run = services.run_execute(run_id=run.pk, progress=progress_printer(self.stdout), workers=options["workers"])
-        self.stdout.write(summary(run))
-        if run.status != ClosingRun.Status.ENDED:
-            raise CommandError(run.error or f"The recalculation stopped: {run.get_status_display().lower()}.")
+        start_and_follow(self, request, wait=options["wait"], workers=options["workers"], verb="Recalculating")
