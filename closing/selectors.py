@@ -1,8 +1,33 @@
 """Reads for the Closing and adjustment pages."""
 
-from django.db.models import QuerySet
+import calendar
+from datetime import date, timedelta
+from decimal import Decimal
 
-from closing.models import ClosingRun
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+
+from closing.models import ClosingLog, ClosingRun, CostAdjustment, Settlement
+from inventory.models import FINANCIAL_STATUSES, InventoryTransaction, SourceType, TransactionStatus, ValuationMethod
+from ledger.models import MainAccount, VoucherLine
+from ledger.money import AMOUNT_FIELD, QUANTITY_FIELD, ZERO
+
+AMOUNT = DecimalField(**AMOUNT_FIELD)
+QUANTITY = DecimalField(**QUANTITY_FIELD)
 
 
 def run_latest() -> ClosingRun | None:
@@ -50,3 +75,146 @@ def run_status(*, run: ClosingRun) -> dict:
         "rate_per_second": round(rate, 1), "eta_seconds": round(eta) if eta is not None else None,
         "error": run.error,
     }
+
+
+# -- the dialogs' defaults --------------------------------------------------------------------------
+
+def _month_end(day: date) -> date:
+    return date(day.year, day.month, calendar.monthrange(day.year, day.month)[1])
+
+
+def close_date_proposal(*, today: date) -> date:
+    """The date the Close dialog proposes (README 2.4): the first month end after the latest active
+    close; for the first close, the end of the month before today."""
+    latest = closing_lock_date()
+    if latest is None:
+        return today.replace(day=1) - timedelta(days=1)
+    end = _month_end(latest)
+    return end if end > latest else _month_end(end + timedelta(days=1))
+
+
+# -- Close procedure > 1. Check open quantities ----------------------------------------------------
+
+def _settling_items() -> Q:
+    # Standard cost and moving average are never settled, so nothing of theirs "stays open".
+    return ~Q(item__model_group__valuation_method__in=[ValuationMethod.STANDARD_COST, ValuationMethod.MOVING_AVERAGE])
+
+
+def _sum_when(condition: Q, value) -> Coalesce:
+    return Coalesce(Sum(Case(When(condition, then=value), default=Value(ZERO), output_field=QUANTITY)),
+                    Value(ZERO), output_field=QUANTITY)
+
+
+def open_quantities(*, on: date, show_receipts: bool = False) -> QuerySet:
+    """What a close up to `on` will leave unsettled (README 2.3, AX "Open quantity report"), one row
+    per item and financial dimension: the open quantity of its financial issues, the open quantity
+    of the financial receipts they can settle against, and the receipts not invoiced yet (physical
+    only: the close cannot use them). Open qty = issues beyond the financial receipts.
+
+    One grouped query over the value-open transactions dated on or before `on`."""
+    issue_open = -(F("qty") - F("qty_settled"))
+    receipt_open = F("qty") - F("qty_settled")
+    rows = (
+        InventoryTransaction.objects.filter(value_open=True).filter(_settling_items())
+        .filter(Q(status__in=FINANCIAL_STATUSES, date_financial__lte=on)
+                | Q(status__in=[TransactionStatus.RECEIVED, TransactionStatus.DEDUCTED], date_physical__lte=on))
+        .values("cost_dimension_id", "item__number", "item__name", "cost_dimension__site__code",
+                "cost_dimension__warehouse__code", "cost_dimension__tracking_number")
+        .annotate(
+            issue_qty=_sum_when(Q(status=TransactionStatus.SOLD), issue_open),
+            receipt_qty=_sum_when(Q(status=TransactionStatus.PURCHASED), receipt_open),
+            physical_receipt_qty=_sum_when(Q(status=TransactionStatus.RECEIVED), F("qty")),
+            physical_issue_qty=_sum_when(Q(status=TransactionStatus.DEDUCTED), -F("qty")),
+        )
+        .annotate(open_qty=ExpressionWrapper(F("issue_qty") - F("receipt_qty"), output_field=QUANTITY))
+    )
+    unsettled = Q(issue_qty__gt=F("receipt_qty"))
+    if show_receipts:
+        unsettled |= Q(physical_receipt_qty__gt=0)
+    return rows.filter(unsettled).order_by("item__number", "cost_dimension__site__code", "cost_dimension_id")
+
+
+# -- Close procedure > 2. Check cost prices -------------------------------------------------------
+
+def cost_price_deviations(*, on: date, max_percent: Decimal) -> QuerySet[InventoryTransaction]:
+    """Financial receipts up to `on` that the next close will use (still value-open) whose unit cost
+    deviates from the item's cost price by more than `max_percent` (README 1.3 COSTDEV-1; base =
+    item cost price). Items without a cost price have no base and are left out.
+
+    Compared without dividing, |cost - qty × price| × 100 > max % × qty × price, so the database
+    decides exactly (SQLite would divide integers as integers)."""
+    cost = ExpressionWrapper(F("cost_amount_posted") + F("cost_amount_adjustment"), output_field=AMOUNT)
+    base = ExpressionWrapper(F("qty") * F("item__default_cost_price"), output_field=AMOUNT)
+    return (
+        InventoryTransaction.objects.filter(status=TransactionStatus.PURCHASED, date_financial__lte=on, value_open=True,
+                                            item__default_cost_price__gt=0)
+        .exclude(source_type=SourceType.WEIGHTED_AVERAGE_CLOSING)
+        .select_related("item", "site", "warehouse")
+        .annotate(cost=cost, base=base)
+        .annotate(gap=ExpressionWrapper(Func(F("cost") - F("base"), function="ABS") * 100, output_field=AMOUNT),
+                  allowed=ExpressionWrapper(F("base") * max_percent, output_field=AMOUNT))
+        .filter(gap__gt=F("allowed"))
+        .order_by("item__number", "date_financial", "id")
+    )
+
+
+# -- one run's tabs -------------------------------------------------------------------------------
+
+def run_log(*, run: ClosingRun) -> QuerySet[ClosingLog]:
+    return ClosingLog.objects.filter(run=run).select_related("item", "transaction").order_by("id")
+
+
+def run_settlements(*, run: ClosingRun) -> QuerySet[Settlement]:
+    """The run's settlements, issue → receipt, each with what the run adjusted on its issue."""
+    issue_adjustment = (CostAdjustment.objects.filter(run=run, transaction=OuterRef("issue_id")).order_by()
+                        .values("transaction_id").annotate(total=Sum("amount")).values("total"))
+    return (Settlement.objects.filter(run=run)
+            .select_related("issue", "issue__item", "receipt")
+            .annotate(issue_adjustment=Subquery(issue_adjustment, output_field=AMOUNT))
+            .order_by("id"))
+
+
+def run_adjustments(*, run: ClosingRun) -> QuerySet[CostAdjustment]:
+    return CostAdjustment.objects.filter(run=run).select_related("transaction", "transaction__item").order_by("id")
+
+
+def _voucher_source(run: ClosingRun) -> tuple[ClosingRun, int]:
+    """A reversal's voucher takes back the reversed run's adjustments: those rows, with the sign turned."""
+    if run.run_type == ClosingRun.RunType.REVERSAL and run.reverses_id:
+        return run.reverses, -1
+    return run, 1
+
+
+def run_voucher_accounts(*, run: ClosingRun) -> list[dict]:
+    """The run's voucher, one row per account: debit and credit summed over its lines."""
+    if not run.voucher_id:
+        return []
+    rows = (VoucherLine.objects.filter(voucher_id=run.voucher_id).values("account_id")
+            .annotate(debit=Sum("debit"), credit=Sum("credit"), lines=Count("id")).order_by("account__number"))
+    rows = list(rows)
+    accounts = MainAccount.objects.in_bulk([row["account_id"] for row in rows])
+    for row in rows:
+        row["account"] = accounts[row["account_id"]]
+    return rows
+
+
+def run_account_adjustments(*, run: ClosingRun, account: MainAccount) -> QuerySet[CostAdjustment]:
+    """The adjustments behind the run's voucher lines on one account: those whose transaction posts
+    to it (as inventory or offset account) and that reach the ledger, each with its signed effect
+    on the account (debit positive), as the voucher was built (services._voucher_lines)."""
+    source, sign = _voucher_source(run)
+    on_inventory = Q(transaction__inventory_account=account)
+    on_offset = Q(transaction__offset_account=account)
+    effect = Case(
+        When(on_inventory & on_offset, then=Value(ZERO)),
+        When(on_inventory, then=F("amount") * sign),
+        default=F("amount") * -sign,
+        output_field=AMOUNT,
+    )
+    return (
+        CostAdjustment.objects.filter(run=source).filter(on_inventory | on_offset)
+        .filter(Q(transaction__status__in=FINANCIAL_STATUSES) | Q(transaction__item__model_group__post_physical_inventory=True))
+        .select_related("transaction", "transaction__item", "transaction__item__item_group")
+        .annotate(account_amount=effect)
+        .order_by("transaction__item__number", "transaction_id", "id")
+    )

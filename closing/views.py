@@ -1,22 +1,286 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django_tables2 import RequestConfig
+"""The Closing and adjustment page (README 4), its dialogs and one run's tabs.
 
-from closing import selectors
-from closing.models import ClosingRun
-from closing.tables import RunTable
-from config.permissions import require_permission
+Every change goes through closing.services (closing_start, closing_pause, closing_resume,
+closing_reverse); a refusal is a DomainError shown on the form, with nothing written. Runs are
+processed by the workers (closing.jobs): the run page follows them by polling status.json."""
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from django_filters.views import FilterView
+from django_tables2 import RequestConfig, SingleTableMixin
+
+from closing import jobs, selectors, services
+from closing.filters import LogFilter, RunFilter
+from closing.forms import CloseForm, CostPricesForm, OpenQuantitiesForm, RecalculationForm, ReverseForm
+from closing.models import ClosingRun, InventoryParameters
+from closing.tables import (
+    LIVE_STATUSES,
+    AccountAdjustmentTable,
+    AdjustmentTable,
+    CostPriceTable,
+    LogTable,
+    OpenQuantityTable,
+    RunTable,
+    SettlementTable,
+    VoucherAccountTable,
+)
+from config.permissions import PermissionRequired, require_permission
+from config.roles import REVERSE_CLOSING, RUN_CLOSING
+from ledger.errors import DomainError
+
+VIEW_RUNS = "closing.view_closingrun"
+PER_PAGE = 50
+FIRST_WARNINGS = 10  # on the run page; the Log tab has them all
 
 
-@require_permission("closing.view_closingrun")
-def run_list(request: HttpRequest) -> HttpResponse:
-    show_all = request.GET.get("show") == "all"
-    table = RunTable(selectors.run_list(include_cancelled=show_all))
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
-    return render(request, "closing/run_list.html", {"table": table, "show_all": show_all})
+def _show_error(form, error: DomainError, *, default_field: str | None = None) -> None:
+    """A service's refusal on the form, on the field it names (or the dialog's main field)."""
+    field = error.field if error.field in form.fields else default_field
+    for message in error.errors:
+        form.add_error(field, message)
 
 
-@require_permission("closing.view_closingrun")
+def _today():
+    return timezone.localdate()
+
+
+def _stamp(moment) -> str | None:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S") if moment else None
+
+
+# -- the overview ---------------------------------------------------------------------------------
+
+class RunListView(PermissionRequired, SingleTableMixin, FilterView):
+    permission_required = VIEW_RUNS
+    table_class = RunTable
+    filterset_class = RunFilter
+    template_name = "closing/run_list.html"
+    paginate_by = PER_PAGE
+
+    def get_queryset(self):
+        return selectors.run_list(include_cancelled=True)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["unfinished"] = services.unfinished_run()
+        context["shows_all"] = context["filter"].shows_all
+        return context
+
+
+# -- Close procedure: the checks ------------------------------------------------------------------
+
+def _check_form(request: HttpRequest, form_class, **defaults):
+    """The checks run as soon as the page opens, for the proposed close date."""
+    data = request.GET if "date" in request.GET else {"date": selectors.close_date_proposal(today=_today()), **defaults}
+    return form_class(data)
+
+
+@require_permission(VIEW_RUNS)
+def open_quantities(request: HttpRequest) -> HttpResponse:
+    form = _check_form(request, OpenQuantitiesForm)
+    table = None
+    if form.is_valid():
+        table = OpenQuantityTable(selectors.open_quantities(on=form.cleaned_data["date"],
+                                                            show_receipts=form.cleaned_data["show_receipts"]))
+        RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    return render(request, "closing/open_quantities.html", {"form": form, "table": table})
+
+
+@require_permission(VIEW_RUNS)
+def cost_prices(request: HttpRequest) -> HttpResponse:
+    form = _check_form(request, CostPricesForm, max_deviation=CostPricesForm.base_fields["max_deviation"].initial)
+    table = None
+    if form.is_valid():
+        table = CostPriceTable(selectors.cost_price_deviations(on=form.cleaned_data["date"],
+                                                               max_percent=form.cleaned_data["max_deviation"]))
+        RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    return render(request, "closing/cost_prices.html", {"form": form, "table": table})
+
+
+# -- Close and Recalculation dialogs --------------------------------------------------------------
+
+def _run_dialog(request: HttpRequest, form_class, *, initial: dict, template: str) -> HttpResponse:
+    """Preview (a dry run: closing_preview writes nothing) or start (closing_start, queued to the
+    workers after the commit) a close or recalculation."""
+    form = form_class(request.POST or None, initial=initial)
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            if request.POST.get("action") == "preview":
+                preview = services.closing_preview(request=form.run_request())
+            else:
+                run = services.closing_start(request=form.run_request(), user=request.user, enqueue=jobs.enqueue)
+                messages.success(request, f"{run.get_run_type_display()} {run.number} up to {run.date:%Y-%m-%d} queued.")
+                return redirect(run)
+        except DomainError as error:
+            _show_error(form, error)
+    if preview is not None:
+        for row in preview.accounts:
+            row.update(debit=row["amount"] if row["amount"] > 0 else None,
+                       credit=-row["amount"] if row["amount"] < 0 else None)
+    return render(request, template, {"form": form, "preview": preview, "unfinished": services.unfinished_run()})
+
+
+@require_permission(RUN_CLOSING)
+def close_dialog(request: HttpRequest) -> HttpResponse:
+    parameters = InventoryParameters.load()
+    initial = {"date": selectors.close_date_proposal(today=_today()), "specification": parameters.default_specification}
+    return _run_dialog(request, CloseForm, initial=initial, template="closing/close_form.html")
+
+
+@require_permission(RUN_CLOSING)
+def recalculation_dialog(request: HttpRequest) -> HttpResponse:
+    parameters = InventoryParameters.load()
+    initial = {"date": _today(), "specification": parameters.default_specification,
+               "min_adjustment": parameters.default_min_adjustment}
+    return _run_dialog(request, RecalculationForm, initial=initial, template="closing/recalculation_form.html")
+
+
+# -- Reverse (Cancellation) -----------------------------------------------------------------------
+
+@require_permission(REVERSE_CLOSING)
+def reverse_dialog(request: HttpRequest) -> HttpResponse:
+    form = ReverseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        reverse_from = form.reverse_from()
+        try:
+            reversals = services.closing_reverse(user=request.user, recalculations_from=reverse_from)
+        except DomainError as error:
+            _show_error(form, error, default_field="recalculations_from" if reverse_from else None)
+        else:
+            done = ", ".join(f"{r.reverses.number} (reversal {r.number})" for r in reversals)
+            messages.success(request, f"Reversed {done}.")
+            return redirect(reverse("closing:run_list") + "?show=all")
+    recalculations = (selectors.run_list().filter(run_type=ClosingRun.RunType.RECALCULATION, status=ClosingRun.Status.ENDED)
+                      .order_by("-date", "-id")[:10])
+    return render(request, "closing/reverse_form.html", {
+        "form": form, "latest_close": services.latest_close(), "recalculations": recalculations,
+        "unfinished": services.unfinished_run()})
+
+
+# -- Pause / resume -------------------------------------------------------------------------------
+
+@require_POST
+@require_permission(RUN_CLOSING)
+def run_pause(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(ClosingRun, pk=pk)
+    if run.status not in (ClosingRun.Status.QUEUED, ClosingRun.Status.RUNNING):
+        messages.error(request, f"{run.number} is {run.get_status_display().lower()}, not running: there is nothing to pause.")
+        return redirect(run)
+    try:
+        run = services.closing_pause(user=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"{run.number} is {run.get_status_display().lower()}: resume it to finish.")
+    return redirect(run)
+
+
+@require_POST
+@require_permission(RUN_CLOSING)
+def run_resume(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(ClosingRun, pk=pk)
+    if run.status not in (ClosingRun.Status.PAUSED, ClosingRun.Status.PAUSING, ClosingRun.Status.FAILED):
+        messages.error(request, f"{run.number} is {run.get_status_display().lower()}: only a paused or failed run is resumed.")
+        return redirect(run)
+    try:
+        run = services.closing_resume(user=request.user, enqueue=jobs.enqueue)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"{run.number} resumed.")
+    return redirect(run)
+
+
+# -- one run --------------------------------------------------------------------------------------
+
+def _run_or_404(pk: int) -> ClosingRun:
+    return get_object_or_404(selectors.run_list(include_cancelled=True).select_related("reverses"), pk=pk)
+
+
+def _run_context(request: HttpRequest, run: ClosingRun, tab: str) -> dict:
+    return {"run": run, "tab": tab, "live": run.status in LIVE_STATUSES,
+            "can_run": request.user.has_perm(RUN_CLOSING)}
+
+
+@require_permission(VIEW_RUNS)
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    run = get_object_or_404(selectors.run_list(include_cancelled=True), pk=pk)
-    return render(request, "closing/run_detail.html", {"run": run, "log": run.log.select_related("item", "transaction")[:200]})
+    run = _run_or_404(pk)
+    context = _run_context(request, run, "general")
+    context.update(session=selectors.run_status(run=run), reversals=run.reversals.select_related("voucher"),
+                   warnings=selectors.run_log(run=run)[:FIRST_WARNINGS])
+    return render(request, "closing/run_detail.html", context)
+
+
+@require_permission(VIEW_RUNS)
+def run_status(request: HttpRequest, pk: int) -> JsonResponse:
+    """The session document the run page polls every second while the run is live."""
+    run = get_object_or_404(ClosingRun.objects.select_related("voucher"), pk=pk)
+    document = selectors.run_status(run=run)
+    document.update(
+        status_label=run.get_status_display(), live=run.status in LIVE_STATUSES,
+        voucher_url=run.voucher.get_absolute_url() if run.voucher_id else None,
+        started_at=_stamp(run.started_at), ended_at=_stamp(run.ended_at),
+        first_warnings=[{"message": entry.message, "transaction": entry.transaction.ref if entry.transaction_id else None,
+                         "transaction_url": entry.transaction.get_absolute_url() if entry.transaction_id else None}
+                        for entry in selectors.run_log(run=run)[:FIRST_WARNINGS]],
+    )
+    response = JsonResponse(document)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class RunLogView(PermissionRequired, SingleTableMixin, FilterView):
+    permission_required = VIEW_RUNS
+    table_class = LogTable
+    filterset_class = LogFilter
+    template_name = "closing/run_log.html"
+    paginate_by = PER_PAGE
+
+    def get_queryset(self):
+        self.run = _run_or_404(self.kwargs["pk"])
+        return selectors.run_log(run=self.run)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(_run_context(self.request, self.run, "log"))
+        return context
+
+
+@require_permission(VIEW_RUNS)
+def run_settlements(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _run_or_404(pk)
+    settlements = SettlementTable(selectors.run_settlements(run=run), prefix="s-")
+    adjustments = AdjustmentTable(selectors.run_adjustments(run=run), prefix="a-")
+    for table in (settlements, adjustments):
+        RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    context = _run_context(request, run, "settlements")
+    context.update(settlements=settlements, adjustments=adjustments)
+    return render(request, "closing/run_settlements.html", context)
+
+
+@require_permission(VIEW_RUNS)
+def run_voucher(request: HttpRequest, pk: int) -> HttpResponse:
+    """Run → voucher → the transactions behind each account's lines."""
+    run = _run_or_404(pk)
+    accounts = selectors.run_voucher_accounts(run=run)
+    by_id = {row["account_id"]: row["account"] for row in accounts}
+    selected = by_id.get(_int(request.GET.get("account"))) or (accounts[0]["account"] if accounts else None)
+    table = None
+    if selected is not None:
+        table = AccountAdjustmentTable(selectors.run_account_adjustments(run=run, account=selected), account=selected)
+        RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    context = _run_context(request, run, "voucher")
+    context.update(accounts=VoucherAccountTable(accounts, selected=selected), selected=selected, table=table)
+    return render(request, "closing/run_voucher.html", context)
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

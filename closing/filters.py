@@ -1,0 +1,45 @@
+import django_filters
+from django.http import QueryDict
+
+from closing.models import ClosingLog, ClosingRun
+
+
+class RunFilter(django_filters.FilterSet):
+    """Overview filter (README 4): Active (the default) hides cancelled runs; All shows them."""
+
+    ACTIVE = "active"
+    ALL = "all"
+
+    show = django_filters.ChoiceFilter(choices=[(ACTIVE, "Active"), (ALL, "All")], method="filter_show",
+                                       empty_label=None, label="Show")
+    run_type = django_filters.ChoiceFilter(choices=ClosingRun.RunType.choices, label="Type")
+    status = django_filters.ChoiceFilter(choices=ClosingRun.Status.choices)
+
+    class Meta:
+        model = ClosingRun
+        fields = ["show", "run_type", "status"]
+
+    def __init__(self, data=None, *args, **kwargs):
+        # Always bound, so that a first visit (no query string) gets the Active default too.
+        data = data.copy() if data is not None else QueryDict(mutable=True)
+        if not data.get("show"):
+            data["show"] = self.ACTIVE
+        super().__init__(data, *args, **kwargs)
+
+    def filter_show(self, queryset, name, value):
+        if value == self.ALL:
+            return queryset
+        return queryset.filter(is_cancelled=False).exclude(status=ClosingRun.Status.CANCELLED)
+
+    @property
+    def shows_all(self) -> bool:
+        return self.form.is_valid() and self.form.cleaned_data.get("show") == self.ALL
+
+
+class LogFilter(django_filters.FilterSet):
+    level = django_filters.ChoiceFilter(choices=ClosingLog.Level.choices)
+    item = django_filters.CharFilter(field_name="item__number", lookup_expr="iexact", label="Item number")
+
+    class Meta:
+        model = ClosingLog
+        fields = ["level", "item"]
