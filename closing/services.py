@@ -329,13 +329,16 @@ def _write_outcome(run: ClosingRun, outcome) -> dict[str, int]:
     return counts
 
 
+def _named(warnings: list[tuple[int | None, int | None, str]]) -> list[str]:
+    """Warnings as the log shows them: "Item X, transaction Y: message" (two queries in all)."""
+    numbers = dict(Item.objects.filter(pk__in={item for item, _, _ in warnings if item}).values_list("pk", "number"))
+    refs = dict(InventoryTransaction.objects.filter(pk__in={txn for _, txn, _ in warnings if txn}).values_list("pk", "ref"))
+    return [f"Item {numbers.get(item, '?')}, transaction {refs.get(txn, '?')}: {message}" for item, txn, message in warnings]
+
+
 def _name_items(warnings: list[ClosingLog]) -> None:
-    numbers = dict(Item.objects.filter(pk__in={w.item_id for w in warnings if w.item_id}).values_list("pk", "number"))
-    refs = dict(InventoryTransaction.objects.filter(pk__in={w.transaction_id for w in warnings if w.transaction_id})
-                .values_list("pk", "ref"))
-    for warning in warnings:
-        prefix = f"Item {numbers.get(warning.item_id, '?')}, transaction {refs.get(warning.transaction_id, '?')}: "
-        warning.message = prefix + warning.message
+    for warning, message in zip(warnings, _named([(w.item_id, w.transaction_id, w.message) for w in warnings]), strict=True):
+        warning.message = message
 
 
 def _create_system_transactions(run: ClosingRun, outcome) -> dict[tuple[int, int], int]:
@@ -470,9 +473,12 @@ def _post_run_voucher(run: ClosingRun, *, reversal_of: ClosingRun | None = None)
 
 # -- pause, resume --------------------------------------------------------------------------------
 
-def closing_pause(*, user=None) -> ClosingRun:
+def closing_pause(*, user=None, run_id: int | None = None) -> ClosingRun:
+    """Ask the running close or recalculation (this one, when `run_id` is given) to pause: no new
+    bundle starts, bundles being processed finish, then the run is paused."""
     with transaction.atomic():
-        run = ClosingRun.objects.select_for_update().filter(status__in=[ClosingRun.Status.QUEUED, ClosingRun.Status.RUNNING]).first()
+        runs = ClosingRun.objects.select_for_update().filter(status__in=[ClosingRun.Status.QUEUED, ClosingRun.Status.RUNNING])
+        run = (runs.filter(pk=run_id) if run_id is not None else runs).first()
         if run is None:
             raise DomainError("No close or recalculation is running, so there is nothing to pause.")
         run.status = ClosingRun.Status.PAUSING
@@ -496,13 +502,15 @@ def _try_settle_pause(run: ClosingRun) -> bool:
     return True
 
 
-def closing_resume(*, user=None, enqueue: Enqueue | None = None) -> ClosingRun:
-    """Resume a paused or failed run: failed bundles go back to pending and every bundle that is
-    not done is queued again — rebuilt from the database, so a lost Redis queue loses nothing."""
+def closing_resume(*, user=None, enqueue: Enqueue | None = None, run_id: int | None = None) -> ClosingRun:
+    """Resume a paused or failed run (this one, when `run_id` is given): failed bundles go back to
+    pending and every bundle that is not done is queued again — rebuilt from the database, so a lost
+    Redis queue loses nothing."""
     with transaction.atomic():
-        run = ClosingRun.objects.select_for_update().filter(
+        runs = ClosingRun.objects.select_for_update().filter(
             status__in=[ClosingRun.Status.PAUSED, ClosingRun.Status.PAUSING, ClosingRun.Status.FAILED,
-                        ClosingRun.Status.RUNNING, ClosingRun.Status.QUEUED]).first()
+                        ClosingRun.Status.RUNNING, ClosingRun.Status.QUEUED])
+        run = (runs.filter(pk=run_id) if run_id is not None else runs).first()
         if run is None:
             raise DomainError("No paused or failed close or recalculation to resume.")
         run.bundles.filter(status=ClosingBundle.Status.FAILED).update(status=ClosingBundle.Status.PENDING)
@@ -718,6 +726,7 @@ def closing_preview(*, request: RunRequest) -> Preview:
     item_ids = list(_selected_items(run))
     size = InventoryParameters.load().items_per_bundle
     previous = _previous_close_date(run)
+    raw_warnings: list[tuple[int | None, int | None, str]] = []
     with transaction.atomic():
         for start in range(0, len(item_ids), size):
             outcome = compute_bundle(item_ids=item_ids[start:start + size], close_date=run.date, previous_close=previous,
@@ -738,8 +747,10 @@ def closing_preview(*, request: RunRequest) -> Preview:
                     if txn.financial or txn.model_group_id in post_physical:
                         by_account[txn.inventory_account_id] += adjustment.amount
                         by_account[txn.offset_account_id] -= adjustment.amount
-                preview.warnings += [warning.message for warning in result.warnings]
+                raw_warnings += [(outcome.info[w.txn_id].item_id if w.txn_id in outcome.info else None,
+                                  w.txn_id if w.txn_id in outcome.info else None, w.message) for w in result.warnings]
         transaction.set_rollback(True)
+    preview.warnings = _named(raw_warnings)
     accounts = {account.pk: account for account in MainAccount.objects.filter(pk__in=by_account)}
     groups = {group.pk: group for group in ItemGroup.objects.filter(pk__in=by_group)}
     preview.accounts = [{"account": accounts[pk], "amount": round_amount(amount)} for pk, amount in sorted(

@@ -172,7 +172,7 @@ def run_pause(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, f"{run.number} is {run.get_status_display().lower()}, not running: there is nothing to pause.")
         return redirect(run)
     try:
-        run = services.closing_pause(user=request.user)
+        run = services.closing_pause(user=request.user, run_id=run.pk)
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -188,7 +188,7 @@ def run_resume(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, f"{run.number} is {run.get_status_display().lower()}: only a paused or failed run is resumed.")
         return redirect(run)
     try:
-        run = services.closing_resume(user=request.user, enqueue=jobs.enqueue)
+        run = services.closing_resume(user=request.user, enqueue=jobs.enqueue, run_id=run.pk)
     except DomainError as error:
         messages.error(request, error.message)
     else:
