@@ -242,6 +242,16 @@ def apply_value_deltas(adjustments: Iterable[tuple[TxnInfo, Decimal]], *, sign: 
     for row in OnHand.objects.filter(item_id__in={key[0] for key in keys}).values_list(
             "id", "item_id", "site_id", "warehouse_id", "tracking_number"):
         ids[(row[1], row[2], row[3], row[4])] = row[0]
+    missing = [key for key, _, _ in on_hand_rows if key not in ids]
+    if missing:
+        from inventory.models import Item, Warehouse
+
+        item_id, _, warehouse_id, tracking = missing[0]
+        item = Item.objects.filter(pk=item_id).values_list("number", flat=True).first()
+        warehouse = Warehouse.objects.select_related("site").filter(pk=warehouse_id).first()
+        raise RuntimeError(
+            f"Item {item} has transactions in {warehouse}{' lot ' + tracking if tracking else ''} but no on-hand row "
+            f"there ({len(missing)} such place(s)): the on-hand cache does not match the transactions.")
     apply_deltas(
         table="inventory_onhand",
         rows=[(ids[key], sign * fin, sign * phys) for key, fin, phys in on_hand_rows],

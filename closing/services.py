@@ -131,6 +131,8 @@ def closing_start(*, request: RunRequest, user=None, enqueue: Enqueue | None = N
     parameters = InventoryParameters.load()
     try:
         with transaction.atomic():
+            # One start at a time: a second start waits here, then finds the first one's run.
+            InventoryParameters.objects.select_for_update().get(pk=1)
             running = unfinished_run()
             if running is not None:
                 raise DomainError(ANOTHER_RUN.format(run=running))
@@ -217,14 +219,16 @@ def bundle_process(*, bundle_id: int) -> str:
         with transaction.atomic():
             # The row lock is the claim: two workers given the same bundle take turns, and the second
             # finds it done. SKIP LOCKED is not used so that a retry waits for a live worker's result.
-            bundle = ClosingBundle.objects.select_for_update().select_related("run").get(pk=bundle_id)
+            # of=("self",): the bundle row only. Without it PostgreSQL locks the joined run row too, for
+            # the whole bundle: the run's bundles would be processed one at a time and a pause would wait.
+            bundle = ClosingBundle.objects.select_for_update(of=("self",)).select_related("run").get(pk=bundle_id)
             _roomy_sorts(64)
             run = bundle.run
             if bundle.status == ClosingBundle.Status.DONE:
                 return "skipped"
             current = ClosingRun.objects.values_list("status", flat=True).get(pk=run.pk)
             if current != ClosingRun.Status.RUNNING:
-                _settle_pause(run.pk)
+                _try_settle_pause(run)  # not _settle_pause: another worker may be in the middle of a bundle
                 return "skipped"
             model_groups = {group.pk: group for group in ItemModelGroup.objects.all()}
             outcome = compute_bundle(
@@ -248,6 +252,9 @@ def bundle_process(*, bundle_id: int) -> str:
     except Exception as error:  # noqa: BLE001 - any failure marks the run failed, to be resumed
         _bundle_failed(bundle_id, error)
         return "failed"
+    # A pause asked while this bundle was in the middle: the last bundle to end settles it.
+    with transaction.atomic():
+        _try_settle_pause(run)
     return "done"
 
 
@@ -493,6 +500,10 @@ def closing_pause(*, user=None, run_id: int | None = None) -> ClosingRun:
 
 
 def _try_settle_pause(run: ClosingRun) -> bool:
+    # The run row lock orders the workers that end or skip a bundle at the same moment, so that the
+    # last of them sees the others' bundles unlocked and settles the pause.
+    if not ClosingRun.objects.select_for_update().filter(pk=run.pk, status=ClosingRun.Status.PAUSING).values_list("pk", flat=True):
+        return False
     if connection.vendor == "postgresql":
         busy = ClosingBundle.objects.select_for_update(skip_locked=True).filter(run=run).exclude(status=ClosingBundle.Status.DONE)
         total = ClosingBundle.objects.filter(run=run).exclude(status=ClosingBundle.Status.DONE).count()
