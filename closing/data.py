@@ -103,20 +103,28 @@ def stream_bundle(*, item_ids: Sequence[int], close_date: date, previous_close: 
         return by_dimension, info
     placeholders = ", ".join(["%s"] * len(item_ids))
     sql = STREAM_SQL.format(items=placeholders)
+    # PostgreSQL hands back Decimals and dates already; SQLite floats and strings need converting.
+    convert = connection.vendor != "postgresql"
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, [*item_ids, close_date, close_date])
-        while rows := cursor.fetchmany(5000):
+        while rows := cursor.fetchmany(20000):
             for row in rows:
                 (txn_id, item_id, dimension_id, site_id, warehouse_id, tracking, qty, status, date_physical,
                  date_financial, amount_physical, amount_posted, adjustment, qty_settled, amount_settled,
                  marked_to, transfer_issue, inventory_account, offset_account, item_group, model_group) = row
-                qty = _to_decimal(qty, QUANTITY_PLACES)
                 financial = status in FINANCIAL
-                amount = (_to_decimal(amount_posted if financial else amount_physical, AMOUNT_PLACES)
-                          + _to_decimal(adjustment, AMOUNT_PLACES))
-                open_qty = qty - _to_decimal(qty_settled, QUANTITY_PLACES)
-                open_amount = amount - _to_decimal(amount_settled, AMOUNT_PLACES)
-                txn_date = _to_date(date_financial if financial else date_physical)
+                if convert:
+                    qty = _to_decimal(qty, QUANTITY_PLACES)
+                    amount = (_to_decimal(amount_posted if financial else amount_physical, AMOUNT_PLACES)
+                              + _to_decimal(adjustment, AMOUNT_PLACES))
+                    open_qty = qty - _to_decimal(qty_settled, QUANTITY_PLACES)
+                    open_amount = amount - _to_decimal(amount_settled, AMOUNT_PLACES)
+                    txn_date = _to_date(date_financial if financial else date_physical)
+                else:
+                    amount = (amount_posted if financial else amount_physical) + adjustment
+                    open_qty = qty - qty_settled
+                    open_amount = amount - amount_settled
+                    txn_date = date_financial if financial else date_physical
                 by_dimension[dimension_id].append(OpenTxn(
                     id=txn_id, qty=open_qty, amount=open_amount, date=txn_date, financial=financial,
                     marked_to=marked_to, transfer_issue=transfer_issue,

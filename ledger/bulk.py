@@ -32,16 +32,21 @@ def _copy_text(value) -> str:
     return str(value)
 
 
-def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
-    """Insert many rows: COPY on PostgreSQL, executemany elsewhere."""
+def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence], *, plain: bool = False) -> None:
+    """Insert many rows: COPY on PostgreSQL, executemany elsewhere.
+
+    `plain=True` promises every value is a number, a date or a boolean and none is NULL: then
+    `str()` is already COPY's text form and the rows are formatted at C speed (the close writes a
+    million such rows)."""
     rows = list(rows)
     if not rows:
         return
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            text = (lambda row: "\t".join(map(str, row))) if plain else (lambda row: "\t".join(map(_copy_text, row)))
             with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                 for start in range(0, len(rows), 20000):
-                    copy.write("".join("\t".join(map(_copy_text, row)) + "\n" for row in rows[start:start + 20000]))
+                    copy.write("\n".join(map(text, rows[start:start + 20000])) + "\n")
         else:
             placeholders = ", ".join(["%s"] * len(columns))
             cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})",
@@ -49,7 +54,7 @@ def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> N
 
 
 def update_from_rows(*, table: str, columns: Sequence[tuple[str, str]], rows: Sequence[tuple], set_sql: str,
-                     params: Sequence = ()) -> None:
+                     params: Sequence = (), plain: bool = False) -> None:
     """Update many rows of `table` in one statement. `rows` go to a temporary table whose first
     column is the id and whose other columns are `columns` (name, type); `set_sql` refers to them
     as `d.<name>`: `UPDATE table SET <set_sql> FROM tmp d WHERE table.id = d.id`."""
@@ -60,16 +65,16 @@ def update_from_rows(*, table: str, columns: Sequence[tuple[str, str]], rows: Se
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {tmp}")
         cursor.execute(f"CREATE TEMPORARY TABLE {tmp} (id bigint PRIMARY KEY, {column_sql})")
-    copy_rows(tmp, ["id", *[name for name, _ in columns]], rows)
+    copy_rows(tmp, ["id", *[name for name, _ in columns]], rows, plain=plain)
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {table} SET {set_sql} FROM {tmp} d WHERE {table}.id = d.id", list(params))
         cursor.execute(f"DROP TABLE {tmp}")
 
 
 def apply_deltas(*, table: str, rows: Sequence[tuple], columns: Sequence[str], set_sql: str, params: Sequence = ()) -> None:
-    """Add numeric deltas to many rows: `columns` is ["id", "d_a", "d_b", ...]."""
+    """Add numeric deltas to many rows: `columns` is ["id", "d_a", "d_b", ...]; all values are numbers."""
     update_from_rows(table=table, columns=[(name, "numeric") for name in columns[1:]], rows=rows, set_sql=set_sql,
-                     params=params)
+                     params=params, plain=True)
 
 
 def set_columns(*, table: str, fields: Sequence[tuple[str, str]], rows: Sequence[tuple]) -> None:
