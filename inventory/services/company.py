@@ -13,6 +13,7 @@ from closing.models import InventoryParameters
 from inventory.models import InventoryTransaction, Item, ItemGroup, ItemModelGroup, Site, SourceType, ValuationMethod, Warehouse
 from inventory.services.posting import posting_session
 from ledger.models import FiscalPeriod, MainAccount
+from ledger.money import round_amount
 from ledger.services import audit_record, fiscal_year_ensure
 
 BS, PL = MainAccount.AccountType.BALANCE_SHEET, MainAccount.AccountType.PROFIT_AND_LOSS
@@ -190,7 +191,7 @@ def _demo_history(*, today: date, warehouses: list[Warehouse], seed: int) -> int
                 base = item.default_cost_price
                 if rng.random() < 0.55:
                     qty = Decimal(rng.choice([10, 20, 25, 50, 100]))
-                    unit_cost = (base * Decimal(rng.uniform(0.9, 1.15)).quantize(Decimal("0.0001"))).quantize(Decimal("0.01"))
+                    unit_cost = round_amount(base * Decimal(rng.randint(90, 115)) / 100)  # ±10–15% around the cost price
                     financial = rng.random() < 0.7
                     txn = session.receive(item=item, qty=qty, unit_cost=unit_cost, posting_date=day, site=warehouse.site,
                                           warehouse=warehouse, source_type=SourceType.PURCHASE, financial=financial,
