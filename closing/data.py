@@ -231,14 +231,14 @@ def value_deltas(adjustments: Iterable[tuple[TxnInfo, Decimal]]) -> tuple[list[t
             [(key, *values) for key, values in on_hand.items()])
 
 
-def apply_value_deltas(adjustments: Iterable[tuple[TxnInfo, Decimal]], *, sign: int = 1) -> None:
+def apply_value_deltas(adjustments: Iterable[tuple[TxnInfo, Decimal]]) -> None:
     """Keep CostDimension and OnHand values equal to the sum of their transactions' cost amounts."""
     from inventory.models import OnHand
 
     dimension_rows, on_hand_rows = value_deltas(adjustments)
     apply_deltas(
         table="inventory_costdimension",
-        rows=[(key, sign * fin, sign * phys) for key, fin, phys in dimension_rows],
+        rows=dimension_rows,
         columns=["id", "d_financial", "d_physical"],
         set_sql="financial_value = ROUND(inventory_costdimension.financial_value + d.d_financial, 2), "
                 "physical_value = ROUND(inventory_costdimension.physical_value + d.d_physical, 2)",
@@ -262,7 +262,7 @@ def apply_value_deltas(adjustments: Iterable[tuple[TxnInfo, Decimal]], *, sign: 
             f"there ({len(missing)} such place(s)): the on-hand cache does not match the transactions.")
     apply_deltas(
         table="inventory_onhand",
-        rows=[(ids[key], sign * fin, sign * phys) for key, fin, phys in on_hand_rows],
+        rows=[(ids[key], fin, phys) for key, fin, phys in on_hand_rows],
         columns=["id", "d_financial", "d_physical"],
         set_sql="financial_value = ROUND(inventory_onhand.financial_value + d.d_financial, 2), "
                 "physical_value = ROUND(inventory_onhand.physical_value + d.d_physical, 2)",

@@ -41,17 +41,25 @@ def run_list(*, include_cancelled: bool = False) -> QuerySet[ClosingRun]:
     return runs
 
 
+def latest_close(*, exclude: ClosingRun | None = None) -> ClosingRun | None:
+    """The active close: the newest close that is not cancelled, whatever its status (a queued or
+    running close already counts, so nothing slips in while it runs)."""
+    runs = ClosingRun.objects.filter(run_type=ClosingRun.RunType.CLOSING, is_cancelled=False).exclude(
+        status=ClosingRun.Status.CANCELLED)
+    if exclude is not None:
+        runs = runs.exclude(pk=exclude.pk)
+    return runs.order_by("-date", "-id").first()
+
+
+def unfinished_run() -> ClosingRun | None:
+    """The run holding the company-wide closing lock, if any."""
+    return ClosingRun.objects.filter(status__in=ClosingRun.UNFINISHED).first()
+
+
 def closing_lock_date():
-    """Inventory is closed on and before the date of the latest close that is not cancelled —
-    from the moment that close is queued, so nothing slips in while it runs."""
-    latest = (
-        ClosingRun.objects.filter(run_type=ClosingRun.RunType.CLOSING, is_cancelled=False)
-        .exclude(status=ClosingRun.Status.CANCELLED)
-        .order_by("-date")
-        .values_list("date", flat=True)
-        .first()
-    )
-    return latest
+    """Inventory is closed on and before the date of the active close."""
+    latest = latest_close()
+    return latest.date if latest is not None else None
 
 
 def run_status(*, run: ClosingRun) -> dict:

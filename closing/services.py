@@ -20,6 +20,7 @@ from django.utils import timezone
 from closing.data import TxnInfo, apply_value_deltas, compute_bundle
 from ledger.bulk import apply_deltas, copy_rows
 from closing.models import ClosingBundle, ClosingLog, ClosingRun, CostAdjustment, InventoryParameters, Settlement, Specification
+from closing.selectors import latest_close, unfinished_run
 from inventory.models import (
     FINANCIAL_STATUSES,
     InventoryTransaction,
@@ -73,20 +74,6 @@ def _refresh_statistics(*tables: str) -> None:
 
 
 RUN_TABLES = ("closing_settlement", "closing_costadjustment", "inventory_inventorytransaction")
-
-
-# -- reading the state ----------------------------------------------------------------------------
-
-def latest_close(*, exclude: ClosingRun | None = None) -> ClosingRun | None:
-    runs = ClosingRun.objects.filter(run_type=ClosingRun.RunType.CLOSING, is_cancelled=False).exclude(
-        status=ClosingRun.Status.CANCELLED)
-    if exclude is not None:
-        runs = runs.exclude(pk=exclude.pk)
-    return runs.order_by("-date", "-id").first()
-
-
-def unfinished_run() -> ClosingRun | None:
-    return ClosingRun.objects.filter(status__in=ClosingRun.UNFINISHED).first()
 
 
 # -- starting -------------------------------------------------------------------------------------

@@ -66,7 +66,7 @@ class RunListView(PermissionRequired, SingleTableMixin, FilterView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["unfinished"] = services.unfinished_run()
+        context["unfinished"] = selectors.unfinished_run()
         context["shows_all"] = context["filter"].shows_all
         return context
 
@@ -122,7 +122,7 @@ def _run_dialog(request: HttpRequest, form_class, *, initial: dict, template: st
         for row in preview.accounts:
             row.update(debit=row["amount"] if row["amount"] > 0 else None,
                        credit=-row["amount"] if row["amount"] < 0 else None)
-    return render(request, template, {"form": form, "preview": preview, "unfinished": services.unfinished_run()})
+    return render(request, template, {"form": form, "preview": preview, "unfinished": selectors.unfinished_run()})
 
 
 @require_permission(RUN_CLOSING)
@@ -158,8 +158,8 @@ def reverse_dialog(request: HttpRequest) -> HttpResponse:
     recalculations = (selectors.run_list().filter(run_type=ClosingRun.RunType.RECALCULATION, status=ClosingRun.Status.ENDED)
                       .order_by("-date", "-id")[:10])
     return render(request, "closing/reverse_form.html", {
-        "form": form, "latest_close": services.latest_close(), "recalculations": recalculations,
-        "unfinished": services.unfinished_run()})
+        "form": form, "latest_close": selectors.latest_close(), "recalculations": recalculations,
+        "unfinished": selectors.unfinished_run()})
 
 
 # -- Pause / resume -------------------------------------------------------------------------------
