@@ -21,6 +21,7 @@ from closing.data import TxnInfo, apply_value_deltas, compute_bundle
 from ledger.bulk import apply_deltas, copy_rows
 from closing.models import ClosingBundle, ClosingLog, ClosingRun, CostAdjustment, InventoryParameters, Settlement, Specification
 from closing.selectors import latest_close, unfinished_run
+from closing.signals import run_ended_after_commit
 from inventory.models import (
     FINANCIAL_STATUSES,
     InventoryTransaction,
@@ -420,6 +421,7 @@ def run_finalize(*, run_id: int) -> ClosingRun:
         run.save()
         audit_record(user=run.started_by, action=f"{run.run_type}.end", obj=run, voucher=voucher.number if voucher else "",
                      settlements=run.settlements_count, adjustments=run.adjustments_count)
+        run_ended_after_commit(run.pk)
     return run
 
 
@@ -639,6 +641,7 @@ def _reverse_run(target: ClosingRun, user) -> ClosingRun:
     reversal.save()
     audit_record(user=user, action="closing.reverse", obj=target, reversal=reversal.number,
                  voucher=voucher.number if voucher else "")
+    run_ended_after_commit(reversal.pk)
     return reversal
 
 

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "ledger",
     "inventory",
     "closing",
+    "reports",
 ]
 
 MIDDLEWARE = [

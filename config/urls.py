@@ -15,6 +15,7 @@ urlpatterns = [
     path("inventory/", include("inventory.urls")),
     path("ledger/", include("ledger.urls")),
     path("closing/", include("closing.urls")),
+    path("reports/", include("reports.urls")),
     path("admin/django-rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),
 ]
