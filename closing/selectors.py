@@ -212,7 +212,10 @@ def run_account_adjustments(*, run: ClosingRun, account: MainAccount) -> QuerySe
     on the account (debit positive), as the voucher was built (services._voucher_lines)."""
     source, sign = _voucher_source(run)
     on_inventory = Q(transaction__inventory_account=account)
-    on_offset = Q(transaction__offset_account=account)
+    if source.run_type == ClosingRun.RunType.ON_HAND_ADJUSTMENT:
+        on_offset = Q(transaction__item__item_group__cost_revaluation_account=account)
+    else:
+        on_offset = Q(transaction__offset_account=account)
     effect = Case(
         When(on_inventory & on_offset, then=Value(ZERO)),
         When(on_inventory, then=F("amount") * sign),
@@ -226,3 +229,59 @@ def run_account_adjustments(*, run: ClosingRun, account: MainAccount) -> QuerySe
         .annotate(account_amount=effect)
         .order_by("transaction__item__number", "transaction_id", "id")
     )
+
+
+# -- Adjustment > On-hand and Adjustment > Transactions (README 3.1, 3.2) --------------------------
+
+def open_value() -> ExpressionWrapper:
+    """A transaction's value not yet taken by settlements."""
+    return ExpressionWrapper(F("cost_amount_posted") + F("cost_amount_adjustment") - F("cost_amount_settled"),
+                             output_field=AMOUNT)
+
+
+def open_receipts(*, on: date | None = None) -> QuerySet[InventoryTransaction]:
+    """Financially updated receipts the close has not fully settled, of items the close settles
+    (standard cost and moving average items are revalued otherwise): what an adjustment may change.
+    Annotated with their open quantity and open value."""
+    receipts = (InventoryTransaction.objects.filter(status=TransactionStatus.PURCHASED, value_open=True).filter(_settling_items())
+                .exclude(source_type=SourceType.WEIGHTED_AVERAGE_CLOSING))
+    if on is not None:
+        receipts = receipts.filter(date_financial__lte=on)
+    return receipts.annotate(
+        open_qty=ExpressionWrapper(F("qty") - F("qty_settled"), output_field=QUANTITY), open_value=open_value(),
+    ).filter(open_qty__gt=0)
+
+
+def on_hand_adjustment_lines(*, on: date, items: list[str] | tuple = (), item_groups: list[str] | tuple = (),
+                             sites: list[str] | tuple = (), warehouse=None) -> list[dict]:
+    """One line per item and financial dimension with what is open on the close date: quantity,
+    value and cost price of its open receipts (AX "Adjustment of on-hand inventory"). With a
+    warehouse, only the receipts stored there: the line and its adjustment cover just those."""
+    receipts = open_receipts(on=on)
+    if items:
+        receipts = receipts.filter(item__number__in=items)
+    if item_groups:
+        receipts = receipts.filter(item__item_group__code__in=item_groups)
+    if sites:
+        receipts = receipts.filter(site__code__in=sites)
+    if warehouse is not None:
+        receipts = receipts.filter(warehouse=warehouse)
+    rows = list(
+        receipts.values("cost_dimension_id", "item__number", "item__name", "item__item_group__code",
+                        "cost_dimension__site__code", "cost_dimension__warehouse__code",
+                        "cost_dimension__tracking_number")
+        .annotate(qty=Sum("open_qty"), value=Sum("open_value"), receipts=Count("id"))
+        .order_by("item__number", "cost_dimension__site__code", "cost_dimension_id")
+    )
+    for row in rows:
+        row["warehouse_id"] = warehouse.pk if warehouse is not None else None
+        row["cost_price"] = (row["value"] / row["qty"]).quantize(Decimal("0.000001")) if row["qty"] else ZERO
+    return rows
+
+
+def adjustable_transactions() -> QuerySet[InventoryTransaction]:
+    """Receipts a transaction adjustment may change: financially updated, not settled at all by a
+    close (README 3.2: "cannot post once the transaction is settled"), of settling items."""
+    return (open_receipts().filter(qty_settled=0)
+            .select_related("item", "item__item_group", "site", "warehouse")
+            .order_by("-date_financial", "-id"))

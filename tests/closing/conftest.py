@@ -5,6 +5,8 @@
     books.close("2026-01-31")             close_inventory --date … --wait
     books.recalculate("2026-02-28", …)    recalculate_inventory --date … --wait
     books.reverse()                       reverse_closing
+    books.adjust_on_hand("A", "--value", "195.00")    adjust_on_hand --item A …
+    books.adjust_transaction("R1", "--value", "120")  adjust_transaction --ref R1 …
     books.refused("close_inventory", …)   the CommandError message of a refused command
     books.export()                        export_transactions, parsed: {ref: Row}
     books.costs(item), books.adjusted(item)   cost_amount / cost_amount_adjustment per ref, from the export
@@ -14,6 +16,7 @@
     books.balance("1400")                 an account's balance in the ledger
     books.log()                           the close log as (item, transaction ref, message)
     books.counts()                        runs, settlements, adjustments, vouchers, lines, transactions
+    books.voucher_lines(run)              a run's voucher as (account, debit, credit, storno)
 
 `books.base22(item, ...)` posts the README 1.2 "BASE-22" book for one item (see `BASE_22`).
 """
@@ -159,6 +162,12 @@ class Books:
     def reverse(self, *options: str) -> str:
         return self.call("reverse_closing", *options)
 
+    def adjust_on_hand(self, item: str, *options: str) -> str:
+        return self.call("adjust_on_hand", "--item", item, *options)
+
+    def adjust_transaction(self, ref: str, *options: str) -> str:
+        return self.call("adjust_transaction", "--ref", ref, *options)
+
     def export(self, item: str | None = None) -> dict[str, Row]:
         return parse_export(self.call("export_transactions", *(["--item", item] if item else [])))
 
@@ -232,6 +241,15 @@ class Books:
             "transactions": InventoryTransaction.objects.count(),
             "log": ClosingLog.objects.count(),
         }
+
+    @staticmethod
+    def voucher_lines(run: ClosingRun) -> list[tuple[str, Decimal, Decimal, bool]]:
+        """The run's voucher as (account, debit, credit, storno), in account order."""
+        if not run.voucher_id:
+            return []
+        return [(line.account.number, line.debit, line.credit, line.is_storno)
+                for line in VoucherLine.objects.filter(voucher_id=run.voucher_id).select_related("account")
+                .order_by("account__number", "id")]
 
     @staticmethod
     def account(number: str) -> MainAccount:

@@ -431,10 +431,17 @@ def _is_decrease():
     return Case(When(Q(amount__gt=0, transaction__qty__lt=0) | Q(amount__lt=0, transaction__qty__gt=0), then=True), default=False)
 
 
+# Where the other side of a run's adjustments goes. A close, recalculation or transaction adjustment
+# corrects the original posting, so both sides are the original transaction's accounts (README 3);
+# an on-hand adjustment revalues what is on hand, against the item group's cost revaluation account.
+OFFSET_ACCOUNT = {ClosingRun.RunType.ON_HAND_ADJUSTMENT: "transaction__item__item_group__cost_revaluation_account"}
+
+
 def _voucher_lines(run: ClosingRun, adjustments, *, sign: int = 1) -> list[LineSpec]:
     """The run's ledger lines, summarized by its specification, on the accounts of each original
     transaction (not today's item group setup)."""
     storno = InventoryParameters.load().storno_for_adjustments
+    offset_field = OFFSET_ACCOUNT.get(run.run_type, "transaction__offset_account")
     by_spec = {Specification.TOTAL: [], Specification.ITEM_GROUP: ["transaction__item__item_group"],
                Specification.ITEM: ["transaction__item__item_group", "transaction__item"]}[run.specification]
     reaches_ledger = adjustments.filter(
@@ -445,7 +452,7 @@ def _voucher_lines(run: ClosingRun, adjustments, *, sign: int = 1) -> list[LineS
     # transactions it stands on; with storno, increases and decreases stay apart, because they go
     # on different sides.
     totals: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
-    for account_field, direction in (("transaction__inventory_account", 1), ("transaction__offset_account", -1)):
+    for account_field, direction in (("transaction__inventory_account", 1), (offset_field, -1)):
         rows = (reaches_ledger.annotate(decrease=_is_decrease()).values(account_field, *by_spec, *(["decrease"] if storno else []))
                 .annotate(total=Sum("amount")).order_by())
         for row in rows:
@@ -577,10 +584,15 @@ def _bundle_on_own_connection(bundle_id: int) -> str:
 
 # -- reversing ------------------------------------------------------------------------------------
 
-def closing_reverse(*, user=None, recalculations_from: date | None = None) -> list[ClosingRun]:
-    """Reverse the latest active close (one at a time), or every recalculation dated on or after a
-    date (newest first). Settlements are cancelled, adjustments and the voucher reversed; the books
-    end exactly as they were before the run, and the run stays visible as cancelled."""
+ADJUSTMENT_RUNS = (ClosingRun.RunType.ON_HAND_ADJUSTMENT, ClosingRun.RunType.TRANSACTION_ADJUSTMENT)
+
+
+def closing_reverse(*, user=None, recalculations_from: date | None = None, latest_adjustment: bool = False
+                    ) -> list[ClosingRun]:
+    """Reverse the latest active close (one at a time), the latest on-hand or transaction
+    adjustment, or every recalculation dated on or after a date (newest first). Settlements are
+    cancelled, adjustments and the voucher reversed; the books end exactly as they were before the
+    run, and the run stays visible as cancelled."""
     reversed_runs = []
     with transaction.atomic():
         running = ClosingRun.objects.select_for_update().filter(status__in=ClosingRun.UNFINISHED).first()
@@ -599,18 +611,28 @@ def closing_reverse(*, user=None, recalculations_from: date | None = None) -> li
             if later is not None and later.pk > earliest.pk:
                 raise DomainError(f"Close {later.number} was made after recalculation {earliest.number}: reverse it first.")
         else:
-            target = latest_close()
-            if target is None:
-                raise DomainError("There is no active close to reverse.")
+            if latest_adjustment:
+                target = (ClosingRun.objects.filter(run_type__in=ADJUSTMENT_RUNS, is_cancelled=False,
+                                                    status=ClosingRun.Status.ENDED).order_by("-id").first())
+                if target is None:
+                    raise DomainError("There is no active on-hand or transaction adjustment to reverse.")
+            else:
+                target = latest_close()
+                if target is None:
+                    raise DomainError("There is no active close to reverse.")
             later = ClosingRun.objects.filter(is_cancelled=False, status=ClosingRun.Status.ENDED, id__gt=target.id).exclude(
                 run_type=ClosingRun.RunType.REVERSAL).first()
             if later is not None:
-                raise DomainError(f"{later.get_run_type_display()} {later.number} was made after close {target.number}: "
-                                  "reverse it first.")
+                raise DomainError(f"{later.get_run_type_display()} {later.number} was made after "
+                                  f"{_noun(target)} {target.number}: reverse it first.")
             targets = [target]
         for target in targets:
             reversed_runs.append(_reverse_run(target, user))
     return reversed_runs
+
+
+def _noun(run: ClosingRun) -> str:
+    return "close" if run.run_type == ClosingRun.RunType.CLOSING else run.get_run_type_display().lower()
 
 
 def _reverse_run(target: ClosingRun, user) -> ClosingRun:
