@@ -1,7 +1,9 @@
 import django_filters
 from django.http import QueryDict
 
+from closing.forms import DateInput
 from closing.models import ClosingLog, ClosingRun
+from inventory.models import InventoryTransaction, Site, Warehouse
 
 
 class RunFilter(django_filters.FilterSet):
@@ -43,3 +45,19 @@ class LogFilter(django_filters.FilterSet):
     class Meta:
         model = ClosingLog
         fields = ["level", "item"]
+
+
+class AdjustableTransactionFilter(django_filters.FilterSet):
+    """Adjustment > Transactions: which open receipts to list (README 3.2)."""
+
+    item = django_filters.CharFilter(field_name="item__number", lookup_expr="iexact", label="Item number")
+    ref = django_filters.CharFilter(field_name="ref", lookup_expr="icontains", label="Reference")
+    date_from = django_filters.DateFilter(field_name="date_financial", lookup_expr="gte", label="Invoiced from",
+                                          widget=DateInput)
+    date_to = django_filters.DateFilter(field_name="date_financial", lookup_expr="lte", label="to", widget=DateInput)
+    site = django_filters.ModelChoiceFilter(queryset=Site.objects.all(), to_field_name="code", label="Site")
+    warehouse = django_filters.ModelChoiceFilter(queryset=Warehouse.objects.select_related("site"), label="Warehouse")
+
+    class Meta:
+        model = InventoryTransaction
+        fields = ["item", "ref", "date_from", "date_to", "site", "warehouse"]

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 from django import forms
 
-from closing.models import ClosingRun, Specification
+from closing.models import ClosingRun, InventoryParameters, Specification
 from closing.services import RunRequest
-from inventory.models import ItemGroup
+from inventory.models import ItemGroup, Site, Warehouse
 from ledger.money import ZERO
 
 
@@ -57,13 +57,16 @@ class RecalculationForm(CloseForm):
 
 
 class ReverseForm(forms.Form):
-    """Cancellation (README 2.6): the latest close, or every recalculation from a date."""
+    """Cancellation (README 2.6): the latest close, the latest adjustment, or every recalculation from a date."""
 
     LATEST = "latest"
     RECALCULATIONS = "recalculations"
 
+    ADJUSTMENT = "adjustment"
+
     what = forms.ChoiceField(widget=forms.RadioSelect, initial=LATEST, label="Reverse", choices=[
-        (LATEST, "The latest close"), (RECALCULATIONS, "All recalculations from a date")])
+        (LATEST, "The latest close"), (ADJUSTMENT, "The latest on-hand or transaction adjustment"),
+        (RECALCULATIONS, "All recalculations from a date")])
     recalculations_from = forms.DateField(widget=DateInput, required=False, label="Recalculations from")
 
     def clean(self):
@@ -87,3 +90,79 @@ class CostPricesForm(forms.Form):
     date = forms.DateField(widget=DateInput, label="Expected close date")
     max_deviation = forms.DecimalField(min_value=0, max_digits=9, decimal_places=2, initial=Decimal("30"),
                                        label="Maximum deviation %", help_text="Base: the item's cost price.")
+
+
+# -- Adjustment > On-hand and Adjustment > Transactions (README 3.1, 3.2) ---------------------------
+
+class OnHandSelectionForm(forms.Form):
+    """Select on-hand inventory: which items' open receipts become lines (read from the query string)."""
+
+    items = forms.CharField(required=False, label="Items", help_text="Item numbers, comma-separated (empty: all items).")
+    item_groups = forms.ModelMultipleChoiceField(queryset=ItemGroup.objects.all(), to_field_name="code", required=False,
+                                                 label="Item groups")
+    sites = forms.ModelMultipleChoiceField(queryset=Site.objects.all(), to_field_name="code", required=False, label="Sites")
+    warehouse = forms.ModelChoiceField(queryset=Warehouse.objects.select_related("site"), required=False,
+                                       label="Warehouse", help_text="Only the receipts stored in this warehouse.")
+
+    def clean_items(self) -> list[str]:
+        numbers = [number.strip() for number in self.cleaned_data["items"].split(",")]
+        return list(dict.fromkeys(number for number in numbers if number))
+
+    def selection(self) -> dict:
+        data = self.cleaned_data
+        return {"items": data["items"], "item_groups": [group.code for group in data["item_groups"]],
+                "sites": [site.code for site in data["sites"]], "warehouse": data["warehouse"]}
+
+
+class AdjustmentPostingForm(forms.Form):
+    """The posting dialog both adjustment forms share (README 3: specification, update ledger, note)."""
+
+    specification = forms.ChoiceField(choices=Specification.choices,
+                                      help_text="Voucher detail: one line per account, per item group or per item.")
+    update_ledger = forms.BooleanField(required=False, initial=True, label="Update ledger",
+                                       help_text="Cleared: only the inventory value changes; no voucher is posted.")
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class TransactionPostingForm(AdjustmentPostingForm):
+    date = forms.DateField(widget=DateInput, label="Posting date",
+                           help_text="After the latest close; the voucher is dated on it.")
+
+    field_order = ["date", "specification", "update_ledger", "note"]
+
+
+def line_figures(data, *, key: str, names: tuple[str, ...], label: str) -> tuple[dict[str, Decimal | None], list[str]]:
+    """The figures typed on one line of an adjustment form (inputs named `<name>-<key>`): Decimals,
+    None when empty, and a message naming the line for anything that is not a number."""
+    figures, errors = {}, []
+    for name in names:
+        raw = (data.get(f"{name}-{key}") or "").strip().replace(" ", "")
+        figures[name] = None
+        if not raw:
+            continue
+        try:
+            value = Decimal(raw)
+        except ArithmeticError:
+            errors.append(f"{label}: {name.replace('_', ' ')} {raw!r} is not a number.")
+            continue
+        if not value.is_finite():
+            errors.append(f"{label}: {name.replace('_', ' ')} {raw!r} is not a number.")
+            continue
+        figures[name] = value
+    return figures, errors
+
+
+class InventoryParametersForm(forms.ModelForm):
+    default_min_adjustment = forms.DecimalField(min_value=0, max_digits=20, decimal_places=2,
+                                                label="Default minimum adjustment",
+                                                help_text="Proposed on the Recalculation dialog.")
+    items_per_bundle = forms.IntegerField(min_value=1, label="Number of items per bundle",
+                                          help_text="How many items a worker closes in one atomic step.")
+    max_iterations = forms.IntegerField(min_value=1, label="Maximum throughputs",
+                                        help_text="How often a close passes over transfer chains at most.")
+
+    class Meta:
+        model = InventoryParameters
+        fields = ["storno_for_adjustments", "default_specification", "default_min_adjustment", "items_per_bundle",
+                  "max_iterations"]
+        labels = {"storno_for_adjustments": "Storno for inventory adjustments"}

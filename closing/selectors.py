@@ -24,7 +24,7 @@ from django.db.models.functions import Coalesce
 from closing.models import ClosingLog, ClosingRun, CostAdjustment, Settlement
 from inventory.models import FINANCIAL_STATUSES, InventoryTransaction, SourceType, TransactionStatus, ValuationMethod
 from ledger.models import MainAccount, VoucherLine
-from ledger.money import AMOUNT_FIELD, QUANTITY_FIELD, ZERO
+from ledger.money import AMOUNT_FIELD, QUANTITY_FIELD, ZERO, round_amount, round_quantity, round_unit_cost
 
 AMOUNT = DecimalField(**AMOUNT_FIELD)
 QUANTITY = DecimalField(**QUANTITY_FIELD)
@@ -49,6 +49,14 @@ def latest_close(*, exclude: ClosingRun | None = None) -> ClosingRun | None:
     if exclude is not None:
         runs = runs.exclude(pk=exclude.pk)
     return runs.order_by("-date", "-id").first()
+
+
+def latest_adjustment() -> ClosingRun | None:
+    """The newest active on-hand or transaction adjustment: the one a reversal would take back."""
+    return (ClosingRun.objects.filter(run_type__in=[ClosingRun.RunType.ON_HAND_ADJUSTMENT,
+                                                    ClosingRun.RunType.TRANSACTION_ADJUSTMENT],
+                                      is_cancelled=False, status=ClosingRun.Status.ENDED)
+            .select_related("voucher").order_by("-id").first())
 
 
 def unfinished_run() -> ClosingRun | None:
@@ -275,7 +283,9 @@ def on_hand_adjustment_lines(*, on: date, items: list[str] | tuple = (), item_gr
     )
     for row in rows:
         row["warehouse_id"] = warehouse.pk if warehouse is not None else None
-        row["cost_price"] = (row["value"] / row["qty"]).quantize(Decimal("0.000001")) if row["qty"] else ZERO
+        # Summed as floats on SQLite: back to the columns' precision.
+        row["qty"], row["value"] = round_quantity(row["qty"]), round_amount(row["value"])
+        row["cost_price"] = round_unit_cost(row["value"] / row["qty"])
     return rows
 
 

@@ -5,6 +5,7 @@ closing_reverse); a refusal is a DomainError shown on the form, with nothing wri
 processed by the workers (closing.jobs): the run page follows them by polling status.json."""
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,9 +15,21 @@ from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
 from closing import jobs, selectors, services
-from closing.filters import LogFilter, RunFilter
-from closing.forms import CloseForm, CostPricesForm, OpenQuantitiesForm, RecalculationForm, ReverseForm
+from closing.filters import AdjustableTransactionFilter, LogFilter, RunFilter
+from closing.forms import (
+    AdjustmentPostingForm,
+    CloseForm,
+    CostPricesForm,
+    InventoryParametersForm,
+    OnHandSelectionForm,
+    OpenQuantitiesForm,
+    RecalculationForm,
+    ReverseForm,
+    TransactionPostingForm,
+    line_figures,
+)
 from closing.models import ClosingRun, InventoryParameters
+from closing.services.adjustments import OnHandChange, TransactionChange, on_hand_adjust, transaction_adjust
 from closing.tables import (
     LIVE_STATUSES,
     AccountAdjustmentTable,
@@ -29,8 +42,9 @@ from closing.tables import (
     VoucherAccountTable,
 )
 from config.permissions import PermissionRequired, require_permission
-from config.roles import REVERSE_CLOSING, RUN_CLOSING
+from config.roles import ADJUST_INVENTORY, CHANGE_PARAMETERS, REVERSE_CLOSING, RUN_CLOSING
 from ledger.errors import DomainError
+from ledger.money import round_amount, round_unit_cost
 
 VIEW_RUNS = "closing.view_closingrun"
 PER_PAGE = 50
@@ -148,7 +162,8 @@ def reverse_dialog(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         reverse_from = form.reverse_from()
         try:
-            reversals = services.closing_reverse(user=request.user, recalculations_from=reverse_from)
+            reversals = services.closing_reverse(user=request.user, recalculations_from=reverse_from,
+                                                 latest_adjustment=form.cleaned_data["what"] == ReverseForm.ADJUSTMENT)
         except DomainError as error:
             _show_error(form, error, default_field="recalculations_from" if reverse_from else None)
         else:
@@ -159,6 +174,7 @@ def reverse_dialog(request: HttpRequest) -> HttpResponse:
                       .order_by("-date", "-id")[:10])
     return render(request, "closing/reverse_form.html", {
         "form": form, "latest_close": selectors.latest_close(), "recalculations": recalculations,
+        "latest_adjustment": selectors.latest_adjustment(),
         "unfinished": selectors.unfinished_run()})
 
 
@@ -284,3 +300,114 @@ def _int(value: str | None) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+# -- Adjustment > On-hand and Adjustment > Transactions (README 3.1, 3.2) --------------------------
+
+MAX_ADJUSTMENT_ROWS = 200  # lines an adjustment form lists at once; narrow the selection for more
+ON_HAND_FIGURES = ("new_value", "new_unit_cost", "percent")
+TRANSACTION_FIGURES = ("new_value", "new_unit_cost")
+
+
+def _errors_on(form, error: DomainError) -> None:
+    for message in error.errors:
+        form.add_error(error.field if error.field in form.fields else None, message)
+
+
+@require_permission(ADJUST_INVENTORY)
+def on_hand_adjustment(request: HttpRequest) -> HttpResponse:
+    """Adjustment > On-hand: select on-hand inventory (query string), enter a new value, cost price
+    or percentage per line, post on the latest closing date."""
+    close = selectors.latest_close()
+    selection = OnHandSelectionForm(request.GET or None)
+    lines = []
+    if close is not None and close.status == ClosingRun.Status.ENDED and (selection.is_valid() or not request.GET):
+        chosen = selection.selection() if request.GET else {}
+        lines = selectors.on_hand_adjustment_lines(on=close.date, **chosen)
+    for number, line in enumerate(lines, start=1):
+        line["key"] = f"{line['cost_dimension_id']}-{line['warehouse_id'] or 0}"
+        line["label"] = f"Line {number} (item {line['item__number']} at site {line['cost_dimension__site__code']})"
+    parameters = InventoryParameters.load()
+    posting = AdjustmentPostingForm(request.POST or None, initial={"specification": parameters.default_specification,
+                                                                    "update_ledger": True})
+    if request.method == "POST" and posting.is_valid():
+        changes, errors = [], []
+        for line in lines[:MAX_ADJUSTMENT_ROWS]:
+            figures, problems = line_figures(request.POST, key=line["key"], names=ON_HAND_FIGURES, label=line["label"])
+            errors += problems
+            if any(value is not None for value in figures.values()):
+                changes.append(OnHandChange(cost_dimension_id=line["cost_dimension_id"], warehouse_id=line["warehouse_id"],
+                                            label=line["label"], **figures))
+        try:
+            if errors:
+                raise DomainError(errors[0], errors=errors)
+            run = on_hand_adjust(changes=changes, user=request.user, **posting.cleaned_data)
+        except DomainError as error:
+            _errors_on(posting, error)
+        else:
+            messages.success(request, f"On-hand adjustment {run.number} posted on {run.date:%Y-%m-%d}: "
+                                      f"{run.adjustments_count} receipt(s) revalued.")
+            return redirect(run)
+    return render(request, "closing/adjust_on_hand.html", {
+        "close": close, "selection": selection, "lines": lines[:MAX_ADJUSTMENT_ROWS], "more": len(lines) > MAX_ADJUSTMENT_ROWS,
+        "posting": posting, "typed": request.POST, "unfinished": selectors.unfinished_run()})
+
+
+@require_permission(ADJUST_INVENTORY)
+def transaction_adjustment(request: HttpRequest) -> HttpResponse:
+    """Adjustment > Transactions: filter the open receipts, enter a new value or cost price per
+    receipt, post on a date after the latest close."""
+    close = selectors.latest_close()
+    found = AdjustableTransactionFilter(request.GET or None, queryset=selectors.adjustable_transactions())
+    receipts = list(found.qs[:MAX_ADJUSTMENT_ROWS + 1]) if found.is_bound and found.is_valid() else []
+    for receipt in receipts:
+        receipt.open_value = round_amount(receipt.open_value)
+        receipt.cost_price = round_unit_cost(receipt.open_value / receipt.qty)
+    parameters = InventoryParameters.load()
+    posting = TransactionPostingForm(request.POST or None, initial={
+        "specification": parameters.default_specification, "update_ledger": True, "date": _today()})
+    if request.method == "POST" and posting.is_valid():
+        changes, errors = [], []
+        for receipt in receipts[:MAX_ADJUSTMENT_ROWS]:
+            figures, problems = line_figures(request.POST, key=str(receipt.pk), names=TRANSACTION_FIGURES,
+                                             label=f"Transaction {receipt.ref}")
+            errors += problems
+            if any(value is not None for value in figures.values()):
+                changes.append(TransactionChange(ref=receipt.ref, **figures))
+        data = posting.cleaned_data
+        try:
+            if errors:
+                raise DomainError(errors[0], errors=errors)
+            run = transaction_adjust(changes=changes, on=data["date"], specification=data["specification"],
+                                     update_ledger=data["update_ledger"], note=data["note"], user=request.user)
+        except DomainError as error:
+            _errors_on(posting, error)
+        else:
+            messages.success(request, f"Transaction adjustment {run.number} posted on {run.date:%Y-%m-%d}: "
+                                      f"{run.adjustments_count} receipt(s) adjusted.")
+            return redirect(run)
+    return render(request, "closing/adjust_transactions.html", {
+        "close": close, "filter": found, "receipts": receipts[:MAX_ADJUSTMENT_ROWS], "more": len(receipts) > MAX_ADJUSTMENT_ROWS,
+        "posting": posting, "typed": request.POST, "unfinished": selectors.unfinished_run()})
+
+
+# -- Inventory parameters ---------------------------------------------------------------------------
+
+@require_permission("closing.view_inventoryparameters")
+def parameters(request: HttpRequest) -> HttpResponse:
+    may_change = request.user.has_perm(CHANGE_PARAMETERS)
+    if request.method == "POST" and not may_change:
+        raise PermissionDenied
+    form = InventoryParametersForm(request.POST or None, instance=InventoryParameters.load())
+    if not may_change:
+        for field in form.fields.values():
+            field.disabled = True
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.parameters_update(user=request.user, **{name: form.cleaned_data[name] for name in form.fields})
+        except DomainError as error:
+            _errors_on(form, error)
+        else:
+            messages.success(request, "Inventory parameters saved.")
+            return redirect("closing:parameters")
+    return render(request, "closing/parameters.html", {"form": form, "may_change": may_change})

@@ -20,6 +20,7 @@ from django.utils import timezone
 from closing.data import TxnInfo, apply_value_deltas, compute_bundle
 from ledger.bulk import apply_deltas, copy_rows
 from closing.models import ClosingBundle, ClosingLog, ClosingRun, CostAdjustment, InventoryParameters, Settlement, Specification
+from closing.selectors import latest_adjustment as active_adjustment
 from closing.selectors import latest_close, unfinished_run
 from closing.signals import run_ended_after_commit
 from inventory.models import (
@@ -150,6 +151,38 @@ def closing_start(*, request: RunRequest, user=None, enqueue: Enqueue | None = N
             raise DomainError(ANOTHER_RUN.format(run="started by another user just now")) from error
         raise
     return run
+
+
+# -- parameters -----------------------------------------------------------------------------------
+
+PARAMETER_FIELDS = ("storno_for_adjustments", "default_specification", "default_min_adjustment", "items_per_bundle",
+                    "max_iterations")
+
+
+def parameters_update(*, user=None, **changes) -> InventoryParameters:
+    """Change the Inventory parameters (README 2.4, 3): validated by the model's constraints, audited
+    with the values before and after. Runs already started keep the values they were started with."""
+    unknown = set(changes) - set(PARAMETER_FIELDS)
+    if unknown:
+        raise DomainError(f"Unknown inventory parameter(s): {', '.join(sorted(unknown))}.")
+    InventoryParameters.load()
+    with transaction.atomic():
+        parameters = InventoryParameters.objects.select_for_update().get(pk=1)
+        before = {name: str(getattr(parameters, name)) for name in changes}
+        for name, value in changes.items():
+            setattr(parameters, name, value)
+        if parameters.items_per_bundle < 1:
+            raise DomainError("The number of items per bundle must be at least 1.", field="items_per_bundle")
+        if parameters.max_iterations < 1:
+            raise DomainError("The maximum throughputs must be at least 1.", field="max_iterations")
+        if parameters.default_min_adjustment < ZERO:
+            raise DomainError("The default minimum adjustment cannot be negative.", field="default_min_adjustment")
+        parameters.save()
+        after = {name: str(getattr(parameters, name)) for name in changes}
+        changed = {name: {"from": before[name], "to": after[name]} for name in changes if before[name] != after[name]}
+        if changed:
+            audit_record(user=user, action="parameters.change", obj=parameters, changes=changed)
+    return parameters
 
 
 # -- coordinating ---------------------------------------------------------------------------------
@@ -584,9 +617,6 @@ def _bundle_on_own_connection(bundle_id: int) -> str:
 
 # -- reversing ------------------------------------------------------------------------------------
 
-ADJUSTMENT_RUNS = (ClosingRun.RunType.ON_HAND_ADJUSTMENT, ClosingRun.RunType.TRANSACTION_ADJUSTMENT)
-
-
 def closing_reverse(*, user=None, recalculations_from: date | None = None, latest_adjustment: bool = False
                     ) -> list[ClosingRun]:
     """Reverse the latest active close (one at a time), the latest on-hand or transaction
@@ -612,8 +642,7 @@ def closing_reverse(*, user=None, recalculations_from: date | None = None, lates
                 raise DomainError(f"Close {later.number} was made after recalculation {earliest.number}: reverse it first.")
         else:
             if latest_adjustment:
-                target = (ClosingRun.objects.filter(run_type__in=ADJUSTMENT_RUNS, is_cancelled=False,
-                                                    status=ClosingRun.Status.ENDED).order_by("-id").first())
+                target = active_adjustment()
                 if target is None:
                     raise DomainError("There is no active on-hand or transaction adjustment to reverse.")
             else:
