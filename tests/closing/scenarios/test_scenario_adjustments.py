@@ -99,6 +99,19 @@ def test_it_posts_a_decreasing_on_hand_adjustment_as_storno_when_the_parameter_i
     assert unbalanced_vouchers() == []
 
 
+def test_it_posts_the_reversal_of_an_increasing_adjustment_as_storno(closed_fifo):
+    books = closed_fifo
+    InventoryParameters.objects.filter(pk=1).update(storno_for_adjustments=True)
+    books.adjust_on_hand("NUT", "--value", "195.00")
+
+    books.reverse("--adjustment")
+
+    # Taking back an increase decreases inventory: -29.00 on the debit side it was posted on.
+    assert books.voucher_lines(books.last_run()) == [("1400", D("-29.00"), D("0.00"), True),
+                                                     ("5300", D("0.00"), D("-29.00"), True)]
+    assert books.balance("1400") == D("166.00")
+
+
 def test_it_lets_the_next_close_settle_at_the_adjusted_value(closed_fifo):
     books = closed_fifo
     books.adjust_on_hand("NUT", "--value", "195.00")
