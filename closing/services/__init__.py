@@ -8,12 +8,13 @@ whatever is not done.
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.db.models import Case, F, Q, Sum, When
 from django.utils import timezone
 
@@ -583,14 +584,18 @@ def closing_resume(*, user=None, enqueue: Enqueue | None = None, run_id: int | N
 
 def run_execute(*, run_id: int, progress: Callable[[ClosingRun], None] | None = None, workers: int = 1) -> ClosingRun:
     """Run a queued or resumed run to the end in this process: the same steps the workers run.
-    With `workers` > 1 (PostgreSQL only: SQLite has one writer) bundles are processed on that many
-    threads, each with its own database connection, as that many RQ workers would."""
+    With `workers` > 1 (PostgreSQL only: SQLite has one writer) bundles are processed by that many
+    child processes, each with its own database connection, as that many RQ workers would: the
+    engine is Python, so threads would share one core."""
     run = run_coordinate(run_id=run_id)
     pending = list(run.bundles.exclude(status=ClosingBundle.Status.DONE).values_list("pk", flat=True))
-    if workers > 1 and connection.vendor == "postgresql" and len(pending) > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            outcomes = pool.map(_bundle_on_own_connection, pending)
-            for _ in outcomes:
+    if (workers > 1 and connection.vendor == "postgresql" and len(pending) > 1
+            and not connection.in_atomic_block):
+        # Children must not inherit this process's open connection (two processes on one socket).
+        connections.close_all()
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=_forget_inherited_connections) as pool:
+            for _ in pool.map(_bundle_in_child, pending):
                 run.refresh_from_db()
                 if progress:
                     progress(run)
@@ -608,11 +613,13 @@ def run_execute(*, run_id: int, progress: Callable[[ClosingRun], None] | None = 
     return run_finalize(run_id=run_id)
 
 
-def _bundle_on_own_connection(bundle_id: int) -> str:
-    try:
-        return bundle_process(bundle_id=bundle_id)
-    finally:
-        connection.close()  # this thread's connection; the caller's is untouched
+def _forget_inherited_connections() -> None:
+    for alias in connections:
+        connections[alias].connection = None  # opened afresh on first use, never closed from here
+
+
+def _bundle_in_child(bundle_id: int) -> str:
+    return bundle_process(bundle_id=bundle_id)
 
 
 # -- reversing ------------------------------------------------------------------------------------
