@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from inventory.models import (
     CostDimension,
+    CountingPeriod,
     InventoryTransaction,
     Item,
     ItemGroup,
@@ -9,6 +10,8 @@ from inventory.models import (
     Journal,
     OnHand,
     Site,
+    StandardJournal,
+    StandardJournalLine,
     Warehouse,
 )
 from ledger.admin import ReadOnlyAdmin
@@ -36,7 +39,7 @@ class ItemGroupAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "inventory_receipt_account", "cogs_account")
     search_fields = ("code", "name")
     fieldsets = (
-        (None, {"fields": ("code", "name")}),
+        (None, {"fields": ("code", "name", "counting_period")}),
         ("Posting accounts", {"fields": (
             "inventory_receipt_account", "inventory_issue_account", "cogs_account", "purchase_accrual_account",
             "packing_slip_offset_account", "inventory_profit_account", "inventory_loss_account",
@@ -54,10 +57,13 @@ class ItemModelGroupAdmin(admin.ModelAdmin):
 
 @admin.register(Item)
 class ItemAdmin(admin.ModelAdmin):
-    list_display = ("number", "name", "item_type", "item_group", "model_group", "default_cost_price", "tracking")
-    list_filter = ("item_group", "model_group", "item_type", "tracking")
+    list_display = ("number", "name", "item_type", "item_group", "model_group", "default_cost_price", "tracking",
+                    "counting_period", "last_counted_date", "next_counting_date")
+    list_filter = ("item_group", "model_group", "item_type", "tracking", "counting_period")
     search_fields = ("number", "name")
-    list_select_related = ("item_group", "model_group")
+    list_select_related = ("item_group", "model_group", "counting_period")
+    # Counting dates are kept by posting counts, not typed in.
+    readonly_fields = ("last_counted_date", "last_counted_by", "next_counting_date")
 
 
 @admin.register(InventoryTransaction)
@@ -84,3 +90,21 @@ class OnHandAdmin(ReadOnlyAdmin):
 @admin.register(CostDimension)
 class CostDimensionAdmin(ReadOnlyAdmin):
     list_display = ("key", "item", "site", "warehouse", "financial_qty", "financial_value", "physical_qty", "physical_value")
+
+
+@admin.register(CountingPeriod)
+class CountingPeriodAdmin(admin.ModelAdmin):
+    list_display = ("code", "description", "frequency_per_year")
+    search_fields = ("code", "description")
+
+
+class StandardJournalLineInline(admin.TabularInline):
+    model = StandardJournalLine
+    extra = 0
+
+
+@admin.register(StandardJournal)
+class StandardJournalAdmin(admin.ModelAdmin):
+    list_display = ("name", "journal_type", "description", "created_by", "created_at")
+    list_filter = ("journal_type",)
+    inlines = [StandardJournalLineInline]

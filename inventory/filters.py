@@ -8,6 +8,7 @@ from inventory.models import (
     ItemModelGroup,
     Journal,
     Site,
+    StandardJournal,
     TransactionStatus,
     ValuationMethod,
     Warehouse,
@@ -63,3 +64,9 @@ class JournalFilter(django_filters.FilterSet):
     class Meta:
         model = Journal
         fields = ["journal_type", "status"]
+
+
+class StandardJournalFilter(django_filters.FilterSet):
+    class Meta:
+        model = StandardJournal
+        fields = ["journal_type"]

@@ -1,3 +1,5 @@
+import calendar
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -52,6 +54,36 @@ class PostingType(models.TextChoices):
     COST_REVALUATION = "cost_revaluation", "Cost revaluation"
 
 
+class CountingPeriod(models.Model):
+    """How often an item is counted (Business Central's physical inventory counting periods, domain
+    README 5, cycle counting): an item or its item group carries one, and posting a count moves
+    the item's next counting date on by one interval."""
+
+    code = models.CharField(max_length=20, unique=True)
+    description = models.CharField(max_length=120, blank=True)
+    frequency_per_year = models.PositiveIntegerField(help_text="How many times a year the items are counted.")
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(code=""), name="counting_period_code_not_blank"),
+            models.CheckConstraint(condition=Q(frequency_per_year__gt=0) & Q(frequency_per_year__lte=365),
+                                   name="counting_period_frequency_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def next_date(self, counted_on: date) -> date:
+        """The next counting date after a count: whole months when the year divides into them
+        (12 = monthly, 4 = quarterly, 1 = yearly), otherwise whole days (52 = every 7 days)."""
+        if 12 % self.frequency_per_year == 0:
+            months = counted_on.month - 1 + 12 // self.frequency_per_year
+            year, month = counted_on.year + months // 12, months % 12 + 1
+            return date(year, month, min(counted_on.day, calendar.monthrange(year, month)[1]))
+        return counted_on + timedelta(days=round(Decimal(365) / self.frequency_per_year))
+
+
 class ItemGroup(models.Model):
     code = models.CharField(max_length=20, unique=True)
     name = models.CharField(max_length=120)
@@ -64,6 +96,8 @@ class ItemGroup(models.Model):
     inventory_loss_account = models.ForeignKey(MainAccount, on_delete=models.PROTECT, related_name="+")
     price_difference_account = models.ForeignKey(MainAccount, on_delete=models.PROTECT, related_name="+")
     cost_revaluation_account = models.ForeignKey(MainAccount, on_delete=models.PROTECT, related_name="+")
+    counting_period = models.ForeignKey(CountingPeriod, null=True, blank=True, on_delete=models.PROTECT,
+                                        related_name="item_groups", help_text="Items without their own counting period use this one.")
 
     class Meta:
         ordering = ["code"]
@@ -136,6 +170,12 @@ class Item(models.Model):
     # Financial inventory dimensions: site always; warehouse and lot/serial only when ticked here.
     warehouse_is_financial = models.BooleanField(default=False)
     tracking_is_financial = models.BooleanField(default=False)
+    # Cycle counting (domain README 5): the item's own counting period overrides its group's.
+    counting_period = models.ForeignKey(CountingPeriod, null=True, blank=True, on_delete=models.PROTECT, related_name="items")
+    last_counted_date = models.DateField(null=True, blank=True)
+    last_counted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                        related_name="+")
+    next_counting_date = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["number"]
@@ -154,6 +194,10 @@ class Item(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("inventory:item_detail", args=[self.number])
+
+    @property
+    def effective_counting_period(self) -> CountingPeriod | None:
+        return self.counting_period or self.item_group.counting_period
 
 
 class CostDimension(models.Model):
@@ -334,6 +378,8 @@ class Journal(models.Model):
         PROFIT_LOSS = "profit_loss", "Profit/loss"
         TRANSFER = "transfer", "Transfer"
         OPENING = "opening", "Opening balance"
+        COUNTING = "counting", "Physical inventory"
+        RECLASSIFICATION = "reclassification", "Item reclassification"
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -352,6 +398,11 @@ class Journal(models.Model):
     posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     posted_at = models.DateTimeField(null=True, blank=True)
     voucher = models.ForeignKey("ledger.Voucher", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Physical inventory journals: what Calculate inventory selected (date, item, item group, site,
+    # warehouse, lot/serial, include zero on-hand, counting period), so a line added by hand can be
+    # checked against it, and when it last ran.
+    selection = models.JSONField(default=dict, blank=True)
+    calculated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -386,14 +437,107 @@ class JournalLine(models.Model):
     unit_cost = models.DecimalField(**UNIT_COST_FIELD, null=True, blank=True)
     tracking_number = models.CharField(max_length=60, blank=True)
     expiry_date = models.DateField(null=True, blank=True)
+    # Reclassification: the new lot/serial number and expiry date (empty = unchanged).
+    to_tracking_number = models.CharField(max_length=60, blank=True)
+    to_expiry_date = models.DateField(null=True, blank=True)
+    # Physical inventory: the quantity on hand as of the line's date when calculated (what the
+    # books expect) and what was counted; qty is kept at their difference (what posting adjusts,
+    # zero when the count agrees, so the non-zero rule does not apply to counting lines).
+    expected_qty = models.DecimalField(**QUANTITY_FIELD, null=True, blank=True)
+    counted_qty = models.DecimalField(**QUANTITY_FIELD, null=True, blank=True)
 
     class Meta:
         ordering = ["journal_id", "line_number"]
         constraints = [
             models.UniqueConstraint(fields=["journal", "line_number"], name="journal_line_number_unique"),
-            models.CheckConstraint(condition=~Q(qty=0), name="journal_line_qty_not_zero"),
+            models.CheckConstraint(condition=~Q(qty=0) | Q(expected_qty__isnull=False), name="journal_line_qty_not_zero"),
             models.CheckConstraint(condition=Q(unit_cost__isnull=True) | Q(unit_cost__gte=0), name="journal_line_cost_not_negative"),
+            models.CheckConstraint(condition=Q(counted_qty__isnull=True) | Q(counted_qty__gte=0),
+                                   name="journal_line_counted_not_negative"),
         ]
 
     def __str__(self) -> str:
         return f"{self.journal_id}:{self.line_number}"
+
+    @property
+    def difference(self) -> Decimal | None:
+        """Counted minus expected: positive = found (a receipt), negative = missing (an issue)."""
+        if self.counted_qty is None or self.expected_qty is None:
+            return None
+        return self.counted_qty - self.expected_qty
+
+
+class CountingHistory(models.Model):
+    """One posted count of one item in one place: the counting history the item page shows
+    (Business Central's physical inventory ledger entries)."""
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="counting_history")
+    journal_line = models.OneToOneField(JournalLine, on_delete=models.PROTECT, related_name="counting_history")
+    date = models.DateField()
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
+    tracking_number = models.CharField(max_length=60, blank=True)
+    expected_qty = models.DecimalField(**QUANTITY_FIELD)
+    counted_qty = models.DecimalField(**QUANTITY_FIELD)
+    counted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        verbose_name_plural = "counting history"
+        constraints = [models.CheckConstraint(condition=Q(counted_qty__gte=0), name="counting_history_counted_not_negative")]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} {self.date}"
+
+    @property
+    def difference(self) -> Decimal:
+        return self.counted_qty - self.expected_qty
+
+
+class StandardJournal(models.Model):
+    """Journal lines saved under a name to be recalled into new journals (Business Central's
+    standard item journals, domain README 5)."""
+
+    name = models.CharField(max_length=60, unique=True)
+    journal_type = models.CharField(max_length=20, choices=Journal.JournalType.choices)
+    description = models.CharField(max_length=200, blank=True)
+    offset_account = models.ForeignKey(MainAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="standard_journal_name_not_blank"),
+            models.CheckConstraint(condition=~Q(journal_type="counting"), name="standard_journal_not_counting"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StandardJournalLine(models.Model):
+    standard_journal = models.ForeignKey(StandardJournal, on_delete=models.CASCADE, related_name="lines")
+    line_number = models.PositiveIntegerField()
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
+    to_site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    to_warehouse = models.ForeignKey(Warehouse, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    qty = models.DecimalField(**QUANTITY_FIELD)
+    unit_cost = models.DecimalField(**UNIT_COST_FIELD, null=True, blank=True)
+    tracking_number = models.CharField(max_length=60, blank=True)
+    expiry_date = models.DateField(null=True, blank=True)
+    to_tracking_number = models.CharField(max_length=60, blank=True)
+    to_expiry_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["standard_journal_id", "line_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["standard_journal", "line_number"], name="standard_journal_line_unique"),
+            models.CheckConstraint(condition=~Q(qty=0), name="standard_journal_line_qty_not_zero"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.standard_journal_id}:{self.line_number}"

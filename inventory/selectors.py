@@ -3,15 +3,18 @@
 from collections.abc import Iterator
 from decimal import Decimal
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 
 from inventory.models import (
     CostDimension,
+    CountingHistory,
+    CountingPeriod,
     InventoryTransaction,
     Item,
     ItemModelGroup,
     Journal,
     OnHand,
+    StandardJournal,
 )
 from inventory.services.posting import running_average
 from ledger.models import Voucher
@@ -62,7 +65,32 @@ def transaction_list() -> QuerySet[InventoryTransaction]:
 
 
 def journal_list() -> QuerySet[Journal]:
-    return Journal.objects.select_related("created_by", "posted_by", "voucher")
+    return Journal.objects.select_related("created_by", "posted_by", "voucher", "offset_account")
+
+
+def journal_vouchers(*, journal: Journal) -> QuerySet[Voucher]:
+    """Every voucher a posted journal wrote (one per posted line, or one for the journal)."""
+    return Voucher.objects.filter(lines__inventory_transaction__journal_line__journal=journal).distinct().order_by("number")
+
+
+def item_counting_history(*, item: Item) -> QuerySet[CountingHistory]:
+    return CountingHistory.objects.filter(item=item).select_related(
+        "site", "warehouse", "counted_by", "journal_line__journal").order_by("-date", "-id")
+
+
+def standard_journal_list() -> QuerySet[StandardJournal]:
+    return StandardJournal.objects.select_related("created_by", "offset_account").annotate(line_count=Count("lines")).order_by("name")
+
+
+def counting_period_list() -> QuerySet[CountingPeriod]:
+    return CountingPeriod.objects.annotate(item_count=Count("items", distinct=True),
+                                           item_group_count=Count("item_groups", distinct=True)).order_by("code")
+
+
+def counting_due(*, on, counting_period: CountingPeriod | None = None) -> list[Item]:
+    from inventory.services.counting import counting_period_due
+
+    return counting_period_due(on=on, counting_period=counting_period)
 
 
 def transaction_closing_history(*, transaction: InventoryTransaction) -> dict:

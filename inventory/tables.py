@@ -1,6 +1,6 @@
 import django_tables2 as tables
 
-from inventory.models import InventoryTransaction, Item, ItemModelGroup, Journal
+from inventory.models import InventoryTransaction, Item, ItemModelGroup, Journal, StandardJournal
 
 NUMERIC = {"td": {"class": "num"}, "th": {"class": "num"}}
 
@@ -64,3 +64,14 @@ class JournalTable(tables.Table):
         model = Journal
         fields = ("number", "journal_type", "description", "status", "lines", "created_by", "created_at", "posted_at", "voucher")
         order_by = ("-number",)
+
+
+class StandardJournalTable(tables.Table):
+    lines = tables.Column(accessor="line_count", verbose_name="Lines", attrs=NUMERIC, orderable=False)
+    recall = tables.TemplateColumn(template_name="inventory/_standard_journal_actions.html", verbose_name="",
+                                   orderable=False, exclude_from_export=True)
+
+    class Meta:
+        model = StandardJournal
+        fields = ("name", "journal_type", "description", "offset_account", "lines", "created_by", "created_at", "recall")
+        order_by = ("name",)

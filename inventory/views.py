@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView
 from django_filters.views import FilterView
@@ -11,10 +12,31 @@ from django_tables2.export import ExportMixin
 from config.permissions import PermissionRequired, require_permission
 from config.roles import POST_JOURNAL
 from inventory import selectors
-from inventory.filters import ItemFilter, JournalFilter, ModelGroupFilter, TransactionFilter
-from inventory.forms import ImportForm, JournalCreateForm, JournalLineForm
-from inventory.models import Journal
+from inventory.filters import ItemFilter, JournalFilter, ModelGroupFilter, StandardJournalFilter, TransactionFilter
+from inventory.forms import (
+    CountImportForm,
+    CountingCalculateForm,
+    CountingLineForm,
+    CountingPeriodCalculateForm,
+    ImportForm,
+    JournalCreateForm,
+    JournalLineForm,
+    ReclassificationLineForm,
+    StandardJournalRecallForm,
+    StandardJournalSaveForm,
+)
+from inventory.models import Journal, StandardJournal
 from inventory.services import imports
+from inventory.services.counting import (
+    Selection,
+    count_sheet_csv,
+    count_sheet_rows,
+    counting_calculate,
+    counting_counts_set,
+    counting_import_csv,
+    counting_period_calculate,
+    selection_from_form,
+)
 from inventory.services.journals import (
     LineInput,
     journal_create,
@@ -23,8 +45,10 @@ from inventory.services.journals import (
     journal_post,
     journal_validate,
 )
-from inventory.tables import ItemTable, JournalTable, ModelGroupTable, TransactionTable
+from inventory.services.standard_journals import standard_journal_delete, standard_journal_recall, standard_journal_save
+from inventory.tables import ItemTable, JournalTable, ModelGroupTable, StandardJournalTable, TransactionTable
 from ledger.errors import DomainError
+from ledger.money import ZERO, to_decimal
 from ledger.selectors import vouchers_of_transaction
 
 
@@ -55,6 +79,7 @@ class ItemDetailView(PermissionRequired, DetailView):
         context["dimensions"] = selectors.item_cost_dimensions(item=item)
         context["totals"] = selectors.item_totals(item=item)
         context["recent"] = selectors.transaction_list().filter(item=item).order_by("-date_physical", "-id")[:20]
+        context["counting_history"] = selectors.item_counting_history(item=item)[:10]
         return context
 
 
@@ -118,28 +143,49 @@ def journal_new(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
-            messages.success(request, f"Journal {journal.number} created. Add its lines, then post it.")
+            then = ("Calculate inventory, count, then post it." if journal.journal_type == Journal.JournalType.COUNTING
+                    else "Add its lines, then post it.")
+            messages.success(request, f"Journal {journal.number} created. {then}")
             return redirect(journal)
     return render(request, "inventory/journal_form.html", {"form": form})
+
+
+LINE_FORMS = {
+    Journal.JournalType.COUNTING: CountingLineForm,
+    Journal.JournalType.RECLASSIFICATION: ReclassificationLineForm,
+}
+
+
+def _line_from_form(journal: Journal, form) -> LineInput:
+    data = form.cleaned_data
+    if journal.journal_type == Journal.JournalType.COUNTING:
+        # The date and expected quantity come from the journal's calculation (counting service).
+        selection = Selection.from_json(journal.selection)
+        return LineInput(date=selection.date if selection else timezone.localdate(), item=data["item"], qty=ZERO,
+                         site=form.site(),
+                         warehouse=data["warehouse"], tracking_number=data.get("tracking_number", "").strip(),
+                         expiry_date=data.get("expiry_date"), counted_qty=data["counted_qty"])
+    to_warehouse = data.get("to_warehouse")
+    return LineInput(date=data["date"], item=data["item"], qty=data["qty"], site=form.site(),
+                     warehouse=data["warehouse"], unit_cost=data.get("unit_cost"),
+                     to_site=to_warehouse.site if to_warehouse else None, to_warehouse=to_warehouse,
+                     tracking_number=data.get("tracking_number", "").strip(), expiry_date=data.get("expiry_date"),
+                     to_tracking_number=data.get("to_tracking_number", "").strip(),
+                     to_expiry_date=data.get("to_expiry_date"))
 
 
 @require_permission("inventory.view_journal")
 def journal_detail(request: HttpRequest, number: str) -> HttpResponse:
     journal = get_object_or_404(selectors.journal_list(), number=number)
-    form = JournalLineForm(request.POST or None)
+    form_class = LINE_FORMS.get(journal.journal_type, JournalLineForm)
+    form = form_class(request.POST or None)
     can_edit = not journal.is_posted and request.user.has_perm("inventory.change_journal")
     if request.method == "POST":
         if not can_edit:
             return render(request, "403.html", status=403)
         if form.is_valid():
-            data = form.cleaned_data
-            to_warehouse = data.get("to_warehouse")
-            line = LineInput(date=data["date"], item=data["item"], qty=data["qty"], site=form.site(),
-                             warehouse=data["warehouse"], unit_cost=data.get("unit_cost"),
-                             to_site=to_warehouse.site if to_warehouse else None, to_warehouse=to_warehouse,
-                             tracking_number=data.get("tracking_number", ""), expiry_date=data.get("expiry_date"))
             try:
-                journal_line_add(journal=journal, line=line, user=request.user)
+                journal_line_add(journal=journal, line=_line_from_form(journal, form), user=request.user)
             except DomainError as error:
                 for message in error.errors:
                     form.add_error(None, message)
@@ -147,10 +193,213 @@ def journal_detail(request: HttpRequest, number: str) -> HttpResponse:
                 messages.success(request, "Line added.")
                 return redirect(journal)
     lines = journal.lines.select_related("item", "site", "warehouse", "to_warehouse__site").prefetch_related("transactions")
-    return render(request, "inventory/journal_detail.html", {
+    context = {
         "journal": journal, "lines": lines, "form": form, "can_edit": can_edit,
         "can_post": not journal.is_posted and request.user.has_perm(POST_JOURNAL),
+        "vouchers": selectors.journal_vouchers(journal=journal) if journal.is_posted else [],
+        "can_save_standard": (request.user.has_perm("inventory.add_journal")
+                              and journal.journal_type != Journal.JournalType.COUNTING),
+        "standard_form": StandardJournalSaveForm(),
+    }
+    if journal.journal_type == Journal.JournalType.COUNTING:
+        selection = Selection.from_json(journal.selection)
+        context.update({
+            "selection": selection,
+            "calculate_form": CountingCalculateForm(initial=_calculate_initial(selection)),
+            "count_import_form": CountImportForm(),
+            "differences": sum(1 for line in lines if line.difference),
+        })
+    return render(request, "inventory/journal_detail.html", context)
+
+
+def _calculate_initial(selection: Selection | None) -> dict:
+    if selection is None:
+        return {"date": timezone.localdate()}
+    return {"date": selection.date, "item": selection.items[0] if len(selection.items) == 1 else "",
+            "tracking_number": selection.tracking_number, "include_zero": selection.include_zero}
+
+
+def _counting_journal(number: str) -> Journal:
+    return get_object_or_404(Journal, number=number, journal_type=Journal.JournalType.COUNTING)
+
+
+@require_POST
+@require_permission("inventory.change_journal")
+def counting_calculate_view(request: HttpRequest, number: str) -> HttpResponse:
+    journal = _counting_journal(number)
+    form = CountingCalculateForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            for error in errors:
+                messages.error(request, f"{form.fields[field].label if field in form.fields else ''}: {error}".lstrip(": "))
+        return redirect(journal)
+    data = form.cleaned_data
+    try:
+        selection = selection_from_form(on=data["date"], item=data.get("item"), item_group=data.get("item_group"),
+                                        site=data.get("site"), warehouse=data.get("warehouse"),
+                                        tracking_number=data.get("tracking_number", ""),
+                                        include_zero=data.get("include_zero", False))
+        count = counting_calculate(journal=journal, selection=selection, user=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Calculated {count} line{'s' if count != 1 else ''} ({selection.describe()}).")
+    return redirect(journal)
+
+
+@require_POST
+@require_permission("inventory.change_journal")
+def counting_counts_view(request: HttpRequest, number: str) -> HttpResponse:
+    """One form with a counted quantity per line: every line's input is saved, or none."""
+    journal = _counting_journal(number)
+    counts, errors = {}, []
+    for line_number in journal.lines.values_list("line_number", flat=True):
+        raw = request.POST.get(f"counted-{line_number}", "").strip()
+        if raw == "":
+            continue
+        try:
+            counts[line_number] = to_decimal(raw)
+        except ValueError:
+            errors.append(f"Line {line_number}: {raw!r} is not a quantity")
+    if not errors:
+        try:
+            changed = counting_counts_set(journal=journal, counts=counts, user=request.user)
+        except DomainError as error:
+            errors = error.errors
+        else:
+            messages.success(request, f"Counts saved ({changed} line{'s' if changed != 1 else ''} changed).")
+    if errors:
+        messages.error(request, "The counts were not saved.")
+        for message in errors:
+            messages.error(request, message)
+    return redirect(journal)
+
+
+@require_permission("inventory.view_journal")
+def counting_sheet(request: HttpRequest, number: str) -> HttpResponse:
+    """The count sheet: a print view, or its CSV (`?format=csv`); `?expected=0` hides the expected
+    quantities for a blind count."""
+    journal = _counting_journal(number)
+    show_expected = request.GET.get("expected", "1") != "0"
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(count_sheet_csv(journal=journal, show_expected=show_expected),
+                                content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="count-sheet-{journal.number}.csv"'
+        return response
+    return render(request, "inventory/count_sheet.html", {
+        "journal": journal, "rows": count_sheet_rows(journal=journal, show_expected=show_expected),
+        "show_expected": show_expected, "selection": Selection.from_json(journal.selection),
     })
+
+
+@require_POST
+@require_permission("inventory.change_journal")
+def counting_import_view(request: HttpRequest, number: str) -> HttpResponse:
+    journal = _counting_journal(number)
+    form = CountImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "Choose the count sheet's CSV file to upload.")
+        return redirect(journal)
+    text = form.cleaned_data["file"].read().decode("utf-8-sig", errors="replace")
+    try:
+        result = counting_import_csv(journal=journal, text=text, user=request.user)
+    except DomainError as error:
+        result = imports.ImportResult(errors=[(0, message) for message in error.errors])
+    if result.ok:
+        messages.success(request, f"Counts imported ({result.posted} line{'s' if result.posted != 1 else ''} changed).")
+    else:
+        messages.error(request, "The counts were not imported: nothing was changed.")
+        for line, message in result.errors:
+            messages.error(request, f"CSV line {line}: {message}")
+    return redirect(journal)
+
+
+@require_POST
+@require_permission("inventory.add_journal")
+def standard_journal_save_view(request: HttpRequest, number: str) -> HttpResponse:
+    journal = get_object_or_404(Journal, number=number)
+    form = StandardJournalSaveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the standard journal a name.")
+        return redirect(journal)
+    try:
+        standard = standard_journal_save(journal=journal, name=form.cleaned_data["name"], user=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Saved as standard journal {standard.name}.")
+    return redirect(journal)
+
+
+class StandardJournalListView(PermissionRequired, SingleTableMixin, FilterView):
+    permission_required = "inventory.view_standardjournal"
+    table_class = StandardJournalTable
+    filterset_class = StandardJournalFilter
+    template_name = "inventory/standard_journal_list.html"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return selectors.standard_journal_list()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["recall_form"] = StandardJournalRecallForm(initial={"date": timezone.localdate()})
+        return context
+
+
+@require_POST
+@require_permission("inventory.add_journal")
+def standard_journal_recall_view(request: HttpRequest, pk: int) -> HttpResponse:
+    standard = get_object_or_404(StandardJournal, pk=pk)
+    form = StandardJournalRecallForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the date of the new journal.")
+        return redirect("inventory:standard_journal_list")
+    journal = standard_journal_recall(standard_journal=standard, posting_date=form.cleaned_data["date"],
+                                      description=form.cleaned_data["description"], user=request.user)
+    messages.success(request, f"Journal {journal.number} created from standard journal {standard.name}.")
+    return redirect(journal)
+
+
+@require_POST
+@require_permission("inventory.delete_journal")
+def standard_journal_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    standard = get_object_or_404(StandardJournal, pk=pk)
+    standard_journal_delete(standard_journal=standard, user=request.user)
+    messages.success(request, f"Standard journal {standard.name} deleted.")
+    return redirect("inventory:standard_journal_list")
+
+
+@require_permission("inventory.view_countingperiod")
+def counting_period_list(request: HttpRequest) -> HttpResponse:
+    """Counting periods and, for a date, the items due by their next counting date (the proposal
+    Calculate counting period makes into a journal)."""
+    form = CountingPeriodCalculateForm(request.GET or None, initial={"date": timezone.localdate()})
+    on = form.cleaned_data["date"] if form.is_valid() else timezone.localdate()
+    period = form.cleaned_data.get("counting_period") if form.is_bound and form.is_valid() else None
+    return render(request, "inventory/counting_period_list.html", {
+        "periods": selectors.counting_period_list(), "form": form, "on": on,
+        "due": selectors.counting_due(on=on, counting_period=period),
+    })
+
+
+@require_POST
+@require_permission("inventory.add_journal")
+def counting_period_calculate_view(request: HttpRequest) -> HttpResponse:
+    form = CountingPeriodCalculateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the date to count on.")
+        return redirect("inventory:counting_period_list")
+    data = form.cleaned_data
+    try:
+        journal = counting_period_calculate(on=data["date"], counting_period=data.get("counting_period"),
+                                            description=data.get("description", ""), user=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("inventory:counting_period_list")
+    messages.success(request, f"Physical inventory journal {journal.number} created with {journal.lines.count()} lines "
+                              "for the items due.")
+    return redirect(journal)
 
 
 @require_POST
@@ -200,6 +449,17 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     result = None
     if request.method == "POST" and form.is_valid():
         text = form.cleaned_data["file"].read().decode("utf-8-sig", errors="replace")
+        if form.cleaned_data["kind"] == "opening":
+            if form.cleaned_data["post"] and not request.user.has_perm(POST_JOURNAL):
+                return render(request, "403.html", status=403)
+            result = imports.opening_import(text=text, posting_date=form.cleaned_data["date"],
+                                            offset_account=form.cleaned_data["offset_account"],
+                                            post=form.cleaned_data["post"], user=request.user)
+            if result.ok:
+                messages.success(request, f"Opening journal {result.journal.number} created with {result.posted} lines"
+                                          f"{' and posted' if form.cleaned_data['post'] else ''}.")
+                return redirect(result.journal)
+            return render(request, "inventory/import.html", {"form": form, "result": result})
         importer = imports.items_import if form.cleaned_data["kind"] == "items" else imports.transactions_import
         result = importer(text=text, user=request.user)
         if result.ok:

@@ -9,7 +9,7 @@ from decimal import Decimal
 import factory
 from factory.django import DjangoModelFactory
 
-from inventory.models import Item, ItemGroup, ItemModelGroup, Site, Warehouse
+from inventory.models import CountingPeriod, Item, ItemGroup, ItemModelGroup, Site, Warehouse
 from ledger.models import MainAccount
 
 
@@ -60,3 +60,15 @@ class ItemFactory(DjangoModelFactory):
         if isinstance(kwargs.get("model_group"), str):
             kwargs["model_group"] = ItemModelGroup.objects.get(code=kwargs["model_group"])
         return kwargs
+
+
+class CountingPeriodFactory(DjangoModelFactory):
+    """A cycle-counting period: CountingPeriodFactory(code="QUARTER", frequency_per_year=4)."""
+
+    class Meta:
+        model = CountingPeriod
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"CP{n:02d}")
+    description = factory.LazyAttribute(lambda period: f"Counted {period.frequency_per_year} times a year")
+    frequency_per_year = 4

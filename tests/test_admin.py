@@ -9,9 +9,10 @@ from django.urls import reverse
 
 from closing.models import ClosingLog, ClosingRun, InventoryParameters
 from factories import ItemFactory
-from inventory.models import CostDimension, InventoryTransaction, Journal, OnHand, SourceType
+from inventory.models import CostDimension, CountingPeriod, InventoryTransaction, Journal, OnHand, SourceType
 from inventory.services.journals import LineInput, journal_create, journal_line_add
 from inventory.services.posting import posting_session
+from inventory.services.standard_journals import standard_journal_save
 from ledger.models import AuditEntry, Voucher
 
 # Posted or system-kept records: no one adds, changes or deletes them by hand. The inventory
@@ -37,6 +38,8 @@ def books(company):
                                                      site=company.site, warehouse=company.warehouse))
     run = ClosingRun.objects.create(number="CLS-1", run_type="closing", date=date(2025, 12, 31), status="ended")
     ClosingLog.objects.create(run=run, item=item, message="Issues exceed receipts")
+    CountingPeriod.objects.create(code="QUARTER", frequency_per_year=4)
+    standard_journal_save(journal=journal, name="Monthly shrinkage")
 
 
 def test_it_loads_every_changelist_add_and_change_page(sam_client, books):

@@ -17,8 +17,10 @@ from django.urls import get_resolver, reverse
 from closing.models import ClosingRun
 from factories import ItemFactory
 from inventory.models import InventoryTransaction, Journal, JournalLine, SourceType
+from inventory.services.counting import Selection, counting_calculate, counting_journal_create
 from inventory.services.journals import LineInput, journal_create, journal_line_add
 from inventory.services.posting import posting_session
+from inventory.services.standard_journals import standard_journal_save
 from ledger.models import Voucher
 
 D = Decimal
@@ -45,6 +47,10 @@ PAGES = {
     "inventory:journal_detail": (route("inventory:journal_detail", "journal"), EVERY_ROLE),
     "inventory:journal_new": (route("inventory:journal_new"), KEEPERS),
     "inventory:import": (route("inventory:import"), KEEPERS),
+    "counting journal": (route("inventory:journal_detail", "counting_journal"), EVERY_ROLE),
+    "inventory:journal_count_sheet": (route("inventory:journal_count_sheet", "counting_journal"), EVERY_ROLE),
+    "inventory:standard_journal_list": (route("inventory:standard_journal_list"), EVERY_ROLE),
+    "inventory:counting_period_list": (route("inventory:counting_period_list"), EVERY_ROLE),
     "ledger:account_list": (route("ledger:account_list"), EVERY_ROLE),
     "ledger:account_statement": (route("ledger:account_statement", "account"), EVERY_ROLE),
     "ledger:voucher_list": (route("ledger:voucher_list"), EVERY_ROLE),
@@ -69,12 +75,20 @@ PAGES = {
     "items.csv": (route("inventory:item_list", query="?_export=csv"), EVERY_ROLE),
     "transactions.csv": (route("inventory:transaction_list", query="?_export=csv"), EVERY_ROLE),
     "vouchers.csv": (route("ledger:voucher_list", query="?_export=csv"), EVERY_ROLE),
+    "count-sheet.csv": (route("inventory:journal_count_sheet", "counting_journal", query="?format=csv"), EVERY_ROLE),
 }
 # ... and the POST-only actions. Validating a journal only reads it: every role may.
 POST_ACTIONS = {
     "inventory:journal_line_delete": (route("inventory:journal_line_delete", "journal", "line"), KEEPERS),
     "inventory:journal_validate": (route("inventory:journal_validate", "journal"), EVERY_ROLE),
     "inventory:journal_post": (route("inventory:journal_post", "journal"), KEEPERS),
+    "inventory:journal_calculate": (route("inventory:journal_calculate", "counting_journal"), KEEPERS),
+    "inventory:journal_counts": (route("inventory:journal_counts", "counting_journal"), KEEPERS),
+    "inventory:journal_counts_import": (route("inventory:journal_counts_import", "counting_journal"), KEEPERS),
+    "inventory:journal_save_standard": (route("inventory:journal_save_standard", "journal"), KEEPERS),
+    "inventory:standard_journal_recall": (route("inventory:standard_journal_recall", "standard_journal"), KEEPERS),
+    "inventory:standard_journal_delete": (route("inventory:standard_journal_delete", "standard_journal"), KEEPERS),
+    "inventory:counting_period_calculate": (route("inventory:counting_period_calculate"), KEEPERS),
     "closing:run_pause": (route("closing:run_pause", "run"), CLOSERS),
     "closing:run_resume": (route("closing:run_resume", "run"), CLOSERS),
 }
@@ -94,8 +108,12 @@ def objects(company) -> dict:
                                                      warehouse=company.warehouse))
     run = ClosingRun.objects.create(number="CLS-1", run_type=ClosingRun.RunType.CLOSING, date=date(2025, 12, 31),
                                     status=ClosingRun.Status.ENDED)
+    counting = counting_journal_create(description="Count WIDGET")
+    counting_calculate(journal=counting, selection=Selection(date=date(2026, 1, 20)))
+    standard = standard_journal_save(journal=journal, name="Monthly shrinkage")
     return {"item": item.number, "transaction": receipt.pk, "journal": journal.number, "line": 1,
-            "account": company.accounts["1400"].pk, "voucher": session.vouchers[0].number, "run": run.pk}
+            "account": company.accounts["1400"].pk, "voucher": session.vouchers[0].number, "run": run.pk,
+            "counting_journal": counting.number, "standard_journal": standard.pk}
 
 
 def test_it_covers_every_route_of_the_pages():
@@ -179,7 +197,7 @@ def test_it_lets_clerks_and_accountants_keep_and_post_journals(request, company,
     client: Client = request.getfixturevalue(persona)
 
     created = client.post(reverse("inventory:journal_new"), {"journal_type": "profit_loss", "description": "Count"})
-    journal = Journal.objects.exclude(number=objects["journal"]).get()
+    journal = Journal.objects.exclude(number__in=[objects["journal"], objects["counting_journal"]]).get()
     assert (created.status_code, created["Location"]) == (302, journal.get_absolute_url())
 
     added = client.post(journal.get_absolute_url(), add_line_data(company))

@@ -19,11 +19,15 @@ from inventory.models import (
     Item,
     ItemGroup,
     ItemModelGroup,
+    Journal,
+    JournalLine,
+    OnHand,
     Site,
     SourceType,
     ValuationMethod,
     Warehouse,
 )
+from inventory.services.journals import LineInput, date_problems, journal_create, journal_post, tracking_problems
 from inventory.services.posting import PostingSession, posting_session
 from ledger.errors import DomainError
 from ledger.money import ZERO, to_decimal
@@ -40,6 +44,7 @@ class ImportResult:
     posted: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
     seconds: float = 0.0
+    journal: object = None  # opening entries: the journal the file became
 
     @property
     def ok(self) -> bool:
@@ -294,5 +299,98 @@ def items_import(*, text: str, user=None) -> ImportResult:
             audit_record(user=user, action="import.items", object_type="import", object_id="csv",
                          created=len(to_create), updated=len(to_update))
         result.posted = len(to_create) + len(to_update)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+OPENING_COLUMNS = ["item", "site", "warehouse", "tracking_number", "expiry_date", "qty", "unit_cost"]
+REQUIRED_OPENING_COLUMNS = ["item", "qty", "unit_cost"]
+
+
+def opening_import(*, text: str, posting_date: date, offset_account, description: str = "", post: bool = False,
+                   user=None) -> ImportResult:
+    """Opening entries for a new installation (issue #8, point 5; BC: opening balances are positive
+    adjustments with a unit cost on the go-live date): one opening balance journal line per row,
+    posted against `offset_account` (opening balance equity). The journal is created only if every
+    row is good, and with `post` it is posted in the same database transaction, so a file either
+    becomes a posted journal or changes nothing. `result.journal` is the journal."""
+    started = time.perf_counter()
+    result = ImportResult()
+    raw, result.errors = _read(text, REQUIRED_OPENING_COLUMNS, OPENING_COLUMNS)
+    if result.errors:
+        return result
+    result.errors = [(0, problem) for problem in date_problems([posting_date])]
+    items = {item.number: item for item in Item.objects.filter(number__in={row.get("item", "") for _, row in raw})
+             .select_related("item_group", "model_group")}
+    sites = {site.code: site for site in Site.objects.all()}
+    warehouses = {(w.site_id, w.code): w for w in Warehouse.objects.all()}
+    serials: dict[tuple[int, str], int] = {}
+    lines: list[tuple[int, LineInput]] = []
+    for line_number, row in raw:
+        try:
+            item = items.get(row.get("item", ""))
+            if item is None:
+                raise DomainError(f"unknown item {row.get('item', '')!r}")
+            site_code = row.get("site") or "MAIN"
+            site = sites.get(site_code)
+            if site is None:
+                raise DomainError(f"unknown site {site_code!r}")
+            warehouse_code = row.get("warehouse") or "MAIN"
+            warehouse = warehouses.get((site.pk, warehouse_code))
+            if warehouse is None:
+                raise DomainError(f"unknown warehouse {warehouse_code!r} in site {site.code}")
+            qty = _parse_number(row.get("qty", ""), "qty")
+            if qty <= ZERO:
+                raise DomainError("qty must be greater than zero: opening entries are receipts")
+            if not row.get("unit_cost"):
+                raise DomainError("missing unit_cost: an opening entry needs one")
+            unit_cost = _parse_number(row["unit_cost"], "unit_cost")
+            if unit_cost < ZERO:
+                raise DomainError("unit_cost cannot be negative")
+            expiry = _parse_date(row["expiry_date"]) if row.get("expiry_date") else None
+            tracking = row.get("tracking_number", "")
+            problems = tracking_problems(item=item, tracking_number=tracking, expiry_date=expiry, qty=qty)
+            if problems:
+                raise DomainError("; ".join(problems))
+            if item.tracking == Item.Tracking.SERIAL:
+                if (item.pk, tracking) in serials:
+                    raise DomainError(f"serial number {tracking} of {item.number} is already on line "
+                                      f"{serials[(item.pk, tracking)]}")
+                serials[(item.pk, tracking)] = line_number
+                if OnHand.objects.filter(item=item, tracking_number=tracking, physical_qty__gt=0).exists():
+                    raise DomainError(f"serial number {tracking} of {item.number} is already on hand")
+            lines.append((line_number, LineInput(date=posting_date, item=item, qty=qty, site=site, warehouse=warehouse,
+                                                 unit_cost=unit_cost, tracking_number=tracking, expiry_date=expiry)))
+        except DomainError as error:
+            result.errors.append((line_number, error.message))
+    if not raw:
+        result.errors.append((1, "the file has no rows"))
+    if result.errors:
+        result.seconds = time.perf_counter() - started
+        return result
+    try:
+        with transaction.atomic():
+            journal = journal_create(journal_type=Journal.JournalType.OPENING, offset_account=offset_account,
+                                     description=description or f"Opening entries {posting_date:%Y-%m-%d}", user=user)
+            JournalLine.objects.bulk_create([
+                JournalLine(journal=journal, line_number=number, date=line.date, item=line.item, site=line.site,
+                            warehouse=line.warehouse, qty=line.qty, unit_cost=line.unit_cost,
+                            tracking_number=line.tracking_number, expiry_date=line.expiry_date)
+                for number, (_, line) in enumerate(lines, start=1)
+            ])
+            audit_record(user=user, action="import.opening", obj=journal, rows=len(lines))
+            if post:
+                journal = journal_post(journal=journal, user=user)
+    except DomainError as error:
+        # A refusal names its journal line ("Line N: ..."): report the file's line instead.
+        file_lines = {number: line_number for number, (line_number, _) in enumerate(lines, start=1)}
+        for message in error.errors:
+            head, _, rest = message.partition(": ")
+            number = int(head.removeprefix("Line ")) if head.startswith("Line ") and head[5:].isdigit() else None
+            result.errors.append((file_lines.get(number, 0), rest if number in file_lines else message))
+        result.seconds = time.perf_counter() - started
+        return result
+    result.posted = len(lines)
+    result.journal = journal
     result.seconds = time.perf_counter() - started
     return result

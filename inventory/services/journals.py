@@ -8,17 +8,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from inventory.models import Item, Journal, JournalLine, Site, SourceType, Warehouse
-from inventory.services.posting import PostingSession, posting_session
+from inventory.services.posting import PostingSession, inventory_closed_until, posting_session
 from ledger.errors import DomainError
-from ledger.models import MainAccount
+from ledger.models import FiscalPeriod, MainAccount
 from ledger.money import ZERO
-from ledger.services import audit_record, number_next
+from ledger.services import PeriodGuard, audit_record, number_next
 
 SOURCE_BY_JOURNAL = {
     Journal.JournalType.MOVEMENT: SourceType.MOVEMENT,
     Journal.JournalType.PROFIT_LOSS: SourceType.PROFIT_LOSS,
     Journal.JournalType.TRANSFER: SourceType.TRANSFER,
     Journal.JournalType.OPENING: SourceType.OPENING,
+    Journal.JournalType.COUNTING: SourceType.COUNTING,
+    Journal.JournalType.RECLASSIFICATION: SourceType.RECLASSIFICATION,
 }
 NEEDS_OFFSET_ACCOUNT = (Journal.JournalType.MOVEMENT, Journal.JournalType.OPENING)
 
@@ -47,6 +49,18 @@ class LineInput:
     to_warehouse: Warehouse | None = None
     tracking_number: str = ""
     expiry_date: date | None = None
+    to_tracking_number: str = ""
+    to_expiry_date: date | None = None
+    counted_qty: Decimal | None = None
+    expected_qty: Decimal | None = None
+
+
+def line_input(line: JournalLine) -> LineInput:
+    return LineInput(date=line.date, item=line.item, qty=line.qty, site=line.site, warehouse=line.warehouse,
+                     unit_cost=line.unit_cost, to_site=line.to_site, to_warehouse=line.to_warehouse,
+                     tracking_number=line.tracking_number, expiry_date=line.expiry_date,
+                     to_tracking_number=line.to_tracking_number, to_expiry_date=line.to_expiry_date,
+                     counted_qty=line.counted_qty, expected_qty=line.expected_qty)
 
 
 def _editable(journal: Journal) -> None:
@@ -55,8 +69,15 @@ def _editable(journal: Journal) -> None:
 
 
 def journal_line_add(*, journal: Journal, line: LineInput, user=None) -> JournalLine:
+    """Add a line. A physical inventory line added by hand (an item found where the books have
+    none, a lot not on the list) gets its expected quantity as of the journal's date computed
+    here, and must fall inside what the journal was calculated for."""
     _editable(journal)
-    problems = _line_problems(journal, line)
+    if journal.journal_type == Journal.JournalType.COUNTING:
+        from inventory.services.counting import counting_line_prepare  # counting builds on journals
+
+        line = counting_line_prepare(journal=journal, line=line)
+    problems = _line_problems(journal, line) + date_problems([line.date])
     if problems:
         raise DomainError("; ".join(problems), errors=problems)
     with transaction.atomic():
@@ -65,6 +86,8 @@ def journal_line_add(*, journal: Journal, line: LineInput, user=None) -> Journal
             journal=journal, line_number=last + 1, date=line.date, item=line.item, qty=line.qty, site=line.site,
             warehouse=line.warehouse, unit_cost=line.unit_cost, to_site=line.to_site, to_warehouse=line.to_warehouse,
             tracking_number=line.tracking_number, expiry_date=line.expiry_date,
+            to_tracking_number=line.to_tracking_number, to_expiry_date=line.to_expiry_date,
+            counted_qty=line.counted_qty, expected_qty=line.expected_qty,
         )
 
 
@@ -79,6 +102,10 @@ def _line_problems(journal: Journal, line: LineInput) -> list[str]:
     problems = []
     if line.warehouse.site_id != line.site.pk:
         problems.append(f"warehouse {line.warehouse.code} is not in site {line.site.code}")
+    if journal.journal_type == Journal.JournalType.COUNTING:
+        from inventory.services.counting import counting_line_problems  # counting builds on journals
+
+        return problems + counting_line_problems(journal=journal, line=line)
     if line.qty == ZERO:
         problems.append("quantity cannot be zero")
     if journal.journal_type == Journal.JournalType.TRANSFER:
@@ -90,9 +117,13 @@ def _line_problems(journal: Journal, line: LineInput) -> list[str]:
             problems.append("a transfer must go to another warehouse")
         if line.unit_cost is not None:
             problems.append("a transfer carries the issue's cost: leave the unit cost empty")
+    elif journal.journal_type == Journal.JournalType.RECLASSIFICATION:
+        from inventory.services.reclassification import reclassification_line_problems
+
+        problems += reclassification_line_problems(line=line)
     else:
         if line.to_warehouse is not None:
-            problems.append("only transfer journals have a destination warehouse")
+            problems.append("only transfer and reclassification journals have a destination warehouse")
         if line.qty > ZERO and line.unit_cost is None:
             problems.append("a receipt line needs a unit cost")
         if line.qty < ZERO and line.unit_cost is not None:
@@ -101,10 +132,45 @@ def _line_problems(journal: Journal, line: LineInput) -> list[str]:
             problems.append("an opening balance line must be a receipt (positive quantity)")
     if line.unit_cost is not None and line.unit_cost < ZERO:
         problems.append("the unit cost cannot be negative")
-    if line.expiry_date and line.item.tracking != Item.Tracking.LOT:
-        problems.append(f"{line.item.number} is not lot-tracked: it has no expiry date")
-    if line.item.tracking != Item.Tracking.NONE and not line.tracking_number:
-        problems.append(f"{line.item.number} is {line.item.tracking}-tracked: enter its {line.item.tracking} number")
+    problems += tracking_problems(item=line.item, tracking_number=line.tracking_number, expiry_date=line.expiry_date,
+                                  qty=abs(line.qty))
+    return problems
+
+
+def tracking_problems(*, item: Item, tracking_number: str, expiry_date: date | None, qty: Decimal | None,
+                      number_required: bool = True) -> list[str]:
+    """The item tracking rules of the posting services (PostingSession._check_tracking), said per
+    line before anything is posted."""
+    problems = []
+    if expiry_date and item.tracking != Item.Tracking.LOT:
+        problems.append(f"{item.number} is not lot-tracked: it has no expiry date")
+    if item.tracking == Item.Tracking.NONE:
+        if tracking_number:
+            problems.append(f"{item.number} is not lot- or serial-tracked: leave the lot/serial number empty")
+    elif not tracking_number and number_required:
+        problems.append(f"{item.number} is {item.tracking}-tracked: enter its {item.tracking} number")
+    if item.tracking == Item.Tracking.SERIAL and qty is not None and qty not in (ZERO, Decimal(1)):
+        problems.append(f"{item.number} is serial-numbered: one unit per serial number")
+    return problems
+
+
+def date_problems(dates: list[date]) -> list[str]:
+    """The posting date rules (closing lock date, fiscal periods), checked without posting: the
+    same messages the posting services give."""
+    problems = []
+    closed_until = inventory_closed_until()
+    guard = PeriodGuard()
+    for on in sorted(set(dates)):
+        if closed_until is not None and on <= closed_until:
+            problems.append(f"Inventory is closed up to {closed_until:%Y-%m-%d}: nothing can be posted on "
+                            f"{on:%Y-%m-%d}. Post on a later date or reverse the close.")
+            continue
+        period = guard.period_for(on)
+        if period is not None and period.status != FiscalPeriod.Status.OPEN:
+            problems.append(f"Fiscal period {period.name} is {period.get_status_display().lower()}: "
+                            f"nothing can be posted on {on:%Y-%m-%d}.")
+        elif period is None and FiscalPeriod.objects.filter(start_date__year=on.year).exists():
+            problems.append(f"No fiscal period covers {on:%Y-%m-%d}: add one in the fiscal calendar.")
     return problems
 
 
@@ -115,11 +181,31 @@ def journal_validate(*, journal: Journal) -> list[str]:
     lines = list(journal.lines.select_related("item", "site", "warehouse", "to_site", "to_warehouse"))
     if not lines:
         errors.append(f"Journal {journal.number} has no lines.")
+    dates = {on: date_problems([on]) for on in {line.date for line in lines}}
     for line in lines:
-        data = LineInput(date=line.date, item=line.item, qty=line.qty, site=line.site, warehouse=line.warehouse,
-                         unit_cost=line.unit_cost, to_site=line.to_site, to_warehouse=line.to_warehouse,
-                         tracking_number=line.tracking_number, expiry_date=line.expiry_date)
-        errors += [f"Line {line.line_number}: {problem}" for problem in _line_problems(journal, data)]
+        problems = _line_problems(journal, line_input(line)) + dates[line.date]
+        errors += [f"Line {line.line_number}: {problem}" for problem in problems]
+    if journal.journal_type == Journal.JournalType.COUNTING:
+        from inventory.services.counting import counting_journal_problems
+
+        errors += counting_journal_problems(lines=lines)
+    elif journal.journal_type in (Journal.JournalType.RECLASSIFICATION, Journal.JournalType.OPENING):
+        errors += _serials_twice(lines)
+    return errors
+
+
+def _serials_twice(lines: list[JournalLine]) -> list[str]:
+    """A serial number is one unit: two lines receiving (or moving) the same one cannot both post."""
+    errors, seen = [], {}
+    for line in lines:
+        if line.item.tracking != Item.Tracking.SERIAL or not line.tracking_number:
+            continue
+        key = (line.item_id, line.to_tracking_number or line.tracking_number)
+        if key in seen:
+            errors.append(f"Line {line.line_number}: serial number {key[1]} of {line.item.number} is already on "
+                          f"line {seen[key]}")
+        else:
+            seen[key] = line.line_number
     return errors
 
 
@@ -138,12 +224,17 @@ def journal_post(*, journal: Journal, user=None) -> Journal:
             "warehouse", "to_site", "to_warehouse"))
         with posting_session(user=user) as session:
             _lock_lines(session, journal, lines)
-            for line in lines:
-                try:
-                    _post_line(session, journal, line, source_type)
-                except DomainError as error:
-                    raise DomainError(f"Line {line.line_number}: {error.message}",
-                                      errors=[f"Line {line.line_number}: {error.message}"]) from error
+            if journal.journal_type == Journal.JournalType.COUNTING:
+                from inventory.services.counting import counting_post_lines
+
+                counting_post_lines(session=session, journal=journal, lines=lines, user=user)
+            else:
+                for line in lines:
+                    try:
+                        _post_line(session, journal, line, source_type)
+                    except DomainError as error:
+                        raise DomainError(f"Line {line.line_number}: {error.message}",
+                                          errors=[f"Line {line.line_number}: {error.message}"]) from error
         journal.status = Journal.Status.POSTED
         journal.posted_by = user if getattr(user, "pk", None) else None
         journal.posted_at = timezone.now()
@@ -154,9 +245,15 @@ def journal_post(*, journal: Journal, user=None) -> Journal:
     return journal
 
 
+def line_error(line: JournalLine, error: DomainError) -> DomainError:
+    return DomainError(f"Line {line.line_number}: {error.message}", errors=[f"Line {line.line_number}: {error.message}"])
+
+
 def _lock_lines(session: PostingSession, journal: Journal, lines: list[JournalLine]) -> None:
     dimensions = [(line.item, line.site, line.warehouse, line.tracking_number) for line in lines]
-    dimensions += [(line.item, line.to_site, line.to_warehouse, line.tracking_number) for line in lines if line.to_warehouse]
+    dimensions += [(line.item, line.to_site or line.site, line.to_warehouse or line.warehouse,
+                    line.to_tracking_number or line.tracking_number)
+                   for line in lines if line.to_warehouse or line.to_tracking_number]
     session.lock(dimensions)
 
 
@@ -167,6 +264,10 @@ def _post_line(session: PostingSession, journal: Journal, line: JournalLine, sou
     if journal.journal_type == Journal.JournalType.TRANSFER:
         session.transfer(qty=line.qty, to_site=line.to_site or line.to_warehouse.site, to_warehouse=line.to_warehouse,
                          ref=ref, expiry_date=line.expiry_date, **common)
+    elif journal.journal_type == Journal.JournalType.RECLASSIFICATION:
+        from inventory.services.reclassification import reclassification_post_line
+
+        reclassification_post_line(session=session, journal=journal, line=line)
     elif line.qty > ZERO:
         session.receive(qty=line.qty, unit_cost=line.unit_cost, source_type=source_type, financial=True, ref=ref,
                         offset_account=journal.offset_account, expiry_date=line.expiry_date, **common)

@@ -99,6 +99,7 @@ class PostingSession:
         # is made on the object itself.
         self._new: list[InventoryTransaction] = []
         self._refs: list[str] = []
+        self._serial_items_locked: set[int] = set()
         self.vouchers: list[Voucher] = []
 
     # -- guards -----------------------------------------------------------------------------
@@ -204,6 +205,8 @@ class PostingSession:
         if unit_cost < ZERO:
             raise DomainError(f"The unit cost of a receipt of {item.number} cannot be negative.", field="unit_cost")
         self.check_date(posting_date)
+        self._check_tracking(item, qty, receipt=True, site=site, warehouse=warehouse, tracking_number=tracking_number,
+                             expiry_date=expiry_date)
         dimension = self.dimension(item, site, warehouse, tracking_number)
         on_hand = self.on_hand(item, site, warehouse, tracking_number)
         group = item.item_group
@@ -251,6 +254,7 @@ class PostingSession:
         """Post an issue of `qty` units (a positive magnitude) at the running average cost."""
         self._check_item_and_qty(item, qty, "issue")
         self.check_date(posting_date)
+        self._check_tracking(item, qty, receipt=False, site=site, warehouse=warehouse, tracking_number=tracking_number)
         if marked_to is not None:
             self._check_marking(item, marked_to)
             self.saved(marked_to)
@@ -373,6 +377,12 @@ class PostingSession:
                                transfer_issue=issue, amount=-issue.cost_amount_posted)
         # The two postings' vouchers (issue: Dr receipt / Cr issue account; receipt: Dr / Cr receipt
         # account) become the one voucher they add up to.
+        if (source_type == SourceType.RECLASSIFICATION and issue.cost_dimension is receipt.cost_dimension
+                and group.inventory_issue_account_id == group.inventory_receipt_account_id):
+            # A reclassification that stays in its financial dimension (another warehouse or lot that
+            # is not financial) moves no value between accounts: no voucher (issue #8, point 4).
+            del self._drafts[-2:]
+            return issue, receipt
         self._drafts[-2:] = [VoucherDraft(
             date=posting_date, description=f"{SourceType(source_type).label} {base} {item.number}",
             source=Voucher.Source.INVENTORY, lines=[
@@ -388,6 +398,54 @@ class PostingSession:
             raise DomainError(f"The quantity of an {what} of {item.number} must be greater than zero.", field="qty")
         if item.tracking == Item.Tracking.SERIAL and qty != 1:
             raise DomainError(f"{item.number} is serial-numbered: post one unit per serial number.", field="qty")
+
+    def _check_tracking(self, item: Item, qty: Decimal, *, receipt: bool, site: Site, warehouse: Warehouse,
+                        tracking_number: str, expiry_date: date | None = None) -> None:
+        """Item tracking, on every receipt and issue (issue #8, domain README 5): a lot- or serial-
+        tracked item always names its number, only lots have an expiry date, a serial number is on
+        hand at most once (received once, issued once) and only what is on hand in a lot or under a
+        serial number can be issued from it. Untracked items carry neither."""
+        if item.tracking == Item.Tracking.NONE:
+            if tracking_number:
+                raise DomainError(f"{item.number} is not lot- or serial-tracked: leave the lot/serial number empty.",
+                                  field="tracking_number")
+            if expiry_date:
+                raise DomainError(f"{item.number} is not lot-tracked: it has no expiry date.", field="expiry_date")
+            return
+        kind = "lot" if item.tracking == Item.Tracking.LOT else "serial"
+        if not tracking_number:
+            raise DomainError(f"{item.number} is tracked by {kind} number: enter its {kind} number.",
+                              field="tracking_number")
+        if expiry_date and item.tracking != Item.Tracking.LOT:
+            raise DomainError(f"{item.number} is not lot-tracked: it has no expiry date.", field="expiry_date")
+        label = f"{'Lot' if kind == 'lot' else 'Serial number'} {tracking_number} of {item.number}"
+        if receipt:
+            if item.tracking == Item.Tracking.SERIAL:
+                where = self._serial_on_hand(item, tracking_number)
+                if where:
+                    raise DomainError(f"{label} is already on hand in {where}: a serial number is received once.",
+                                      field="tracking_number")
+            return
+        on_hand = self.on_hand(item, site, warehouse, tracking_number)
+        if on_hand.physical_qty < qty:
+            raise DomainError(
+                f"{label} has {Decimal(on_hand.physical_qty).normalize():f} on hand in {site.code}/{warehouse.code}: "
+                f"{qty.normalize():f} cannot be issued from it.", field="tracking_number")
+
+    def _serial_on_hand(self, item: Item, serial: str) -> str:
+        """Where a serial number is on hand ("SITE/WAREHOUSE"), or "" if nowhere. The item row is
+        locked first (once per session, after the dimension locks) so two postings receiving the same
+        serial number into different sites, which lock different dimensions, still take turns."""
+        if item.pk not in self._serial_items_locked:
+            Item.objects.select_for_update().filter(pk=item.pk).values_list("pk", flat=True).first()
+            self._serial_items_locked.add(item.pk)
+        cached = [row for key, row in self._on_hand.items() if key.item_id == item.pk and key.tracking_number == serial]
+        for row in cached:
+            if row.physical_qty > ZERO:
+                return f"{row.site.code}/{row.warehouse.code}"
+        stored = (OnHand.objects.filter(item=item, tracking_number=serial, physical_qty__gt=ZERO)
+                  .exclude(pk__in=[row.pk for row in cached]).select_related("site", "warehouse").first())
+        return f"{stored.site.code}/{stored.warehouse.code}" if stored else ""
 
     def _check_marking(self, item: Item, receipt: InventoryTransaction) -> None:
         if receipt.item_id != item.pk or not receipt.is_receipt:
