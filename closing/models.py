@@ -200,6 +200,11 @@ class CostAdjustment(models.Model):
     transaction = models.ForeignKey("inventory.InventoryTransaction", on_delete=models.PROTECT, related_name="cost_adjustments")
     amount = models.DecimalField(**AMOUNT_FIELD)
     date = models.DateField()
+    # Where the other side went when it was not the transaction's own offset account: an on-hand
+    # adjustment's cost revaluation account, kept so that its reversal and drill-down use the
+    # account that was posted, whatever the item group says later.
+    offset_account = models.ForeignKey("ledger.MainAccount", null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="+", db_index=False)
 
     objects = RunRowManager()
 

@@ -221,7 +221,7 @@ def run_account_adjustments(*, run: ClosingRun, account: MainAccount) -> QuerySe
     source, sign = _voucher_source(run)
     on_inventory = Q(transaction__inventory_account=account)
     if source.run_type == ClosingRun.RunType.ON_HAND_ADJUSTMENT:
-        on_offset = Q(transaction__item__item_group__cost_revaluation_account=account)
+        on_offset = Q(offset_account=account)
     else:
         on_offset = Q(transaction__offset_account=account)
     effect = Case(
@@ -252,7 +252,10 @@ def open_receipts(*, on: date | None = None) -> QuerySet[InventoryTransaction]:
     (standard cost and moving average items are revalued otherwise): what an adjustment may change.
     Annotated with their open quantity and open value."""
     receipts = (InventoryTransaction.objects.filter(status=TransactionStatus.PURCHASED, value_open=True).filter(_settling_items())
-                .exclude(source_type=SourceType.WEIGHTED_AVERAGE_CLOSING))
+                .exclude(source_type=SourceType.WEIGHTED_AVERAGE_CLOSING)
+                # A transfer's receiving side carries its issue's cost, which the next close sets
+                # again while the issue is open: revaluing it then would not last.
+                .exclude(transfer_issue__value_open=True))
     if on is not None:
         receipts = receipts.filter(date_financial__lte=on)
     return receipts.annotate(
@@ -292,6 +295,6 @@ def on_hand_adjustment_lines(*, on: date, items: list[str] | tuple = (), item_gr
 def adjustable_transactions() -> QuerySet[InventoryTransaction]:
     """Receipts a transaction adjustment may change: financially updated, not settled at all by a
     close (README 3.2: "cannot post once the transaction is settled"), of settling items."""
-    return (open_receipts().filter(qty_settled=0)
+    return (open_receipts().filter(qty_settled=0, transfer_issue__isnull=True)
             .select_related("item", "item__item_group", "site", "warehouse")
             .order_by("-date_financial", "-id"))

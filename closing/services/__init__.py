@@ -467,8 +467,9 @@ def _is_decrease():
 
 # Where the other side of a run's adjustments goes. A close, recalculation or transaction adjustment
 # corrects the original posting, so both sides are the original transaction's accounts (README 3);
-# an on-hand adjustment revalues what is on hand, against the item group's cost revaluation account.
-OFFSET_ACCOUNT = {ClosingRun.RunType.ON_HAND_ADJUSTMENT: "transaction__item__item_group__cost_revaluation_account"}
+# an on-hand adjustment revalues what is on hand, against the item group's cost revaluation account
+# (recorded on each adjustment, so a later change of the item group cannot move its reversal).
+OFFSET_ACCOUNT = {ClosingRun.RunType.ON_HAND_ADJUSTMENT: "offset_account"}
 
 
 def _voucher_lines(run: ClosingRun, adjustments, *, sign: int = 1) -> list[LineSpec]:
@@ -631,7 +632,10 @@ def closing_reverse(*, user=None, recalculations_from: date | None = None, lates
     cancelled, adjustments and the voucher reversed; the books end exactly as they were before the
     run, and the run stays visible as cancelled."""
     reversed_runs = []
+    InventoryParameters.load()
     with transaction.atomic():
+        # Serialized with close starts and adjustments (the same row lock), so none slips in between.
+        InventoryParameters.objects.select_for_update().get(pk=1)
         running = ClosingRun.objects.select_for_update().filter(status__in=ClosingRun.UNFINISHED).first()
         if running is not None:
             raise DomainError(ANOTHER_RUN.format(run=running))
@@ -662,6 +666,11 @@ def closing_reverse(*, user=None, recalculations_from: date | None = None, lates
                 raise DomainError(f"{later.get_run_type_display()} {later.number} was made after "
                                   f"{_noun(target)} {target.number}: reverse it first.")
             targets = [target]
+        guard = PeriodGuard()
+        for target in targets:
+            if target.voucher_id:
+                # The reversing voucher is dated like the voucher it takes back.
+                guard.check(target.date)
         for target in targets:
             reversed_runs.append(_reverse_run(target, user))
     return reversed_runs

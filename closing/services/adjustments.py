@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
@@ -30,6 +30,7 @@ from ledger.money import ZERO, round_amount
 from ledger.services import PeriodGuard, audit_record, number_next
 
 HUNDRED = Decimal(100)
+CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -78,13 +79,9 @@ def _spread(receipts: list[InventoryTransaction], how: str, figure: Decimal, lab
     if how == "new_value":
         if figure < ZERO:
             raise DomainError(f"{label}: the new value {figure} is negative; inventory cannot be valued below zero.")
-        total_qty = sum((receipt.open_qty for receipt in receipts), ZERO)
-        targets, given = {}, ZERO
-        for receipt in receipts[:-1]:
-            targets[receipt.pk] = round_amount(figure * receipt.open_qty / total_qty)
-            given += targets[receipt.pk]
-        targets[receipts[-1].pk] = figure - given
-        return targets
+        if round_amount(figure) != figure:
+            raise DomainError(f"{label}: the new value {figure} has more than 2 decimals.")
+        return _shares(receipts, figure)
     if how == "new_unit_cost":
         if figure < ZERO:
             raise DomainError(f"{label}: the new cost price {figure} is negative.")
@@ -92,6 +89,19 @@ def _spread(receipts: list[InventoryTransaction], how: str, figure: Decimal, lab
     if figure < -HUNDRED:
         raise DomainError(f"{label}: a change of {figure} % would make the value negative (at most -100 %).")
     return {receipt.pk: round_amount(receipt.open_value * (HUNDRED + figure) / HUNDRED) for receipt in receipts}
+
+
+def _shares(receipts: list[InventoryTransaction], total: Decimal) -> dict[int, Decimal]:
+    """`total` shared by open quantity to the cent: each receipt gets its exact share rounded down,
+    and the cents left over go to the largest remainders (ties: the older receipt), so the shares
+    add up to the total and none goes below zero."""
+    open_qty = sum((receipt.open_qty for receipt in receipts), ZERO)
+    exact = {receipt.pk: total * receipt.open_qty / open_qty for receipt in receipts}
+    shares = {pk: share.quantize(CENT, rounding=ROUND_DOWN) for pk, share in exact.items()}
+    left = int((total - sum(shares.values(), ZERO)) / CENT)
+    for pk in sorted(exact, key=lambda pk: (-(exact[pk] - shares[pk]), pk))[:left]:
+        shares[pk] += CENT
+    return shares
 
 
 def on_hand_adjust(*, changes: Sequence[OnHandChange], specification: str | None = None, update_ledger: bool = True,
@@ -145,7 +155,8 @@ def on_hand_adjust(*, changes: Sequence[OnHandChange], specification: str | None
 
 def _line_receipts(on: date, changes: list[OnHandChange]) -> dict[tuple[int, int | None], list[InventoryTransaction]]:
     dimension_ids = {change.cost_dimension_id for change in changes}
-    receipts = list(_for_update(open_receipts(on=on).filter(cost_dimension_id__in=dimension_ids).select_related("item"))
+    receipts = list(_for_update(open_receipts(on=on).filter(cost_dimension_id__in=dimension_ids)
+                                .select_related("item__item_group"))
                     .order_by("id"))
     by_line = defaultdict(list)
     for change in changes:
@@ -179,7 +190,7 @@ def transaction_adjust(*, changes: Sequence[TransactionChange], on: date, specif
         dimension_ids = set(InventoryTransaction.objects.filter(ref__in=refs).values_list("cost_dimension_id", flat=True))
         _lock_dimensions(dimension_ids)
         found = {txn.ref: txn for txn in _for_update(
-            InventoryTransaction.objects.filter(ref__in=refs).select_related("item__model_group")).annotate(
+            InventoryTransaction.objects.filter(ref__in=refs).select_related("item__model_group", "item__item_group")).annotate(
                 open_value=open_value())}
         errors, deltas = [], []
         for change in changes:
@@ -217,6 +228,9 @@ def _adjustable(txn: InventoryTransaction | None, ref: str, on: date) -> Invento
     if not txn.value_open:
         raise DomainError(f"Transaction {ref} is closed (settled by the close of {txn.date_closed:%Y-%m-%d}): "
                           "it cannot be adjusted any more.")
+    if txn.transfer_issue_id is not None:
+        raise DomainError(f"Transaction {ref} is the receiving side of a transfer or reclassification: it carries its "
+                          "issue's cost, which the close sets; adjust the receipt the goods came from instead.")
     if txn.qty_settled != ZERO:
         raise DomainError(f"Transaction {ref} is already settled for {txn.qty_settled} of {txn.qty}: adjust what is "
                           "still open with an on-hand adjustment.")
@@ -282,7 +296,11 @@ def _post(*, run_type: str, on: date, deltas, specification: str, update_ledger:
         number=number_next(code="closing"), run_type=run_type, date=on, specification=specification, note=note,
         update_ledger=update_ledger, status=ClosingRun.Status.RUNNING, phase="adjusting",
         started_by=user if getattr(user, "pk", None) else None, started_at=now)
-    CostAdjustment.objects.bulk_create([CostAdjustment(run=run, transaction=txn, amount=delta, date=on) for txn, delta in deltas])
+    revaluation = run_type == ClosingRun.RunType.ON_HAND_ADJUSTMENT
+    CostAdjustment.objects.bulk_create([
+        CostAdjustment(run=run, transaction=txn, amount=delta, date=on,
+                       offset_account_id=txn.item.item_group.cost_revaluation_account_id if revaluation else None)
+        for txn, delta in deltas])
     for txn, delta in deltas:
         InventoryTransaction.objects.filter(pk=txn.pk).update(cost_amount_adjustment=F("cost_amount_adjustment") + delta)
     apply_value_deltas([(_info(txn), delta) for txn, delta in deltas])

@@ -302,6 +302,14 @@ def counting_journal_problems(*, lines: list[JournalLine]) -> list[str]:
 def counting_counts_set(*, journal: Journal, counts: dict[int, Decimal], user=None) -> int:
     """Enter counted quantities by line number, all or none: a bad one names its line and nothing
     is saved. Returns how many lines changed."""
+    with transaction.atomic():
+        # Locked before the lines are read: a recalculation replaces every line, and counts saved
+        # onto lines it has just deleted would be lost without a word.
+        journal = Journal.objects.select_for_update().get(pk=journal.pk)
+        return _counts_set_locked(journal, counts, user)
+
+
+def _counts_set_locked(journal: Journal, counts: dict[int, Decimal], user) -> int:
     _counting_draft(journal)
     lines = {line.line_number: line for line in journal.lines.select_related("item", "site", "warehouse")}
     errors = []
@@ -321,13 +329,10 @@ def counting_counts_set(*, journal: Journal, counts: dict[int, Decimal], user=No
             changed.append(line)
     if errors:
         raise DomainError(f"The counts of journal {journal.number} were not saved.", errors=errors)
-    with transaction.atomic():
-        journal = Journal.objects.select_for_update().get(pk=journal.pk)
-        _counting_draft(journal)
-        JournalLine.objects.bulk_update(changed, ["counted_qty", "qty"])
-        if changed:
-            audit_record(user=user, action="journal.count", obj=journal,
-                         lines={line.line_number: f"{line.counted_qty.normalize():f}" for line in changed})
+    JournalLine.objects.bulk_update(changed, ["counted_qty", "qty"])
+    if changed:
+        audit_record(user=user, action="journal.count", obj=journal,
+                     lines={line.line_number: f"{line.counted_qty.normalize():f}" for line in changed})
     return len(changed)
 
 

@@ -13,9 +13,12 @@ def parse_amount(value: str | None, name: str) -> Decimal:
     if value in (None, ""):
         return Decimal("0")
     try:
-        return Decimal(value)
+        number = Decimal(value)
     except InvalidOperation:
         raise CommandError(f"{name} must be a number, not {value!r}.") from None
+    if not number.is_finite():
+        raise CommandError(f"{name} must be a number, not {value!r}.")
+    return number
 
 
 def summary(run: ClosingRun) -> str:

@@ -304,3 +304,74 @@ def test_it_refuses_an_adjustment_while_another_run_is_unfinished(closed_fifo):
 
     assert message == f"Another closing or adjustment has not finished yet ({queued}). Wait for it, resume it or reverse it."
     assert books.counts() == before
+
+
+def test_it_refuses_to_adjust_the_receiving_side_of_a_transfer(books, company):
+    from datetime import date
+
+    from inventory.models import Item, Site, Warehouse
+    from inventory.services.posting import posting_session
+
+    books.item("NUT", "FIFO")
+    books.post("R1,2026-01-02,NUT,10,10.00,financial")
+    east = Site.objects.create(code="EAST", name="East")
+    dock = Warehouse.objects.create(site=east, code="DOCK", name="Dock")
+    with posting_session() as session:
+        _, received = session.transfer(item=Item.objects.get(number="NUT"), qty=D("4"), posting_date=date(2026, 1, 3),
+                                       site=company.site, warehouse=company.warehouse, to_site=east, to_warehouse=dock,
+                                       ref="T1")
+    before = (books.counts(), books.export("NUT"))
+
+    message = books.refused("adjust_transaction", "--ref", received.ref, "--value", "60.00", "--date", "2026-01-08")
+
+    assert message == (f"Transaction {received.ref} is the receiving side of a transfer or reclassification: it carries "
+                       "its issue's cost, which the close sets; adjust the receipt the goods came from instead.")
+    assert (books.counts(), books.export("NUT")) == before
+
+
+def test_it_refuses_to_reverse_an_adjustment_into_a_closed_fiscal_period(closed_fifo):
+    from ledger.models import FiscalPeriod
+
+    books = closed_fifo
+    books.adjust_on_hand("NUT", "--value", "195.00")
+    FiscalPeriod.objects.filter(name="2026-01").update(status=FiscalPeriod.Status.CLOSED)
+    before = (books.counts(), books.export("NUT"))
+
+    message = books.refused("reverse_closing", "--adjustment")
+
+    assert message == "Fiscal period 2026-01 is closed: nothing can be posted on 2026-01-31."
+    assert (books.counts(), books.export("NUT")) == before
+
+
+def test_it_shares_a_new_value_to_the_cent_without_sending_a_receipt_below_zero(books):
+    books.item("NUT", "FIFO")
+    books.post("""
+        R1,2026-01-02,NUT,1,1.00,financial
+        R2,2026-01-03,NUT,1,1.00,financial
+        R3,2026-01-04,NUT,1,1.00,financial
+        R4,2026-01-05,NUT,1,1.00,financial
+    """)
+    books.close(CLOSE)
+
+    books.adjust_on_hand("NUT", "--value", "0.02")
+
+    # Exact shares of 0.005 each: rounded half up they would be 0.01 x 3 and -0.01 for the last one.
+    # Rounded down, the two cents left go to the oldest receipts.
+    assert [open_value(ref) for ref in ("R1", "R2", "R3", "R4")] == [D("0.01"), D("0.01"), D("0.00"), D("0.00")]
+    assert books.balance("1400") == D("0.02")
+    assert books.refused("adjust_on_hand", "--item", "NUT", "--value", "100.005") == (
+        "Item NUT at site MAIN: the new value 100.005 has more than 2 decimals.")
+
+
+def test_it_reverses_an_on_hand_adjustment_to_the_account_it_posted_even_after_the_setup_changed(closed_fifo, company):
+    from inventory.models import ItemGroup
+
+    books = closed_fifo
+    books.adjust_on_hand("NUT", "--value", "195.00")
+    ItemGroup.objects.filter(code="DEFAULT").update(cost_revaluation_account=company.accounts["5100"])
+
+    books.reverse("--adjustment")
+
+    assert books.voucher_lines(books.last_run()) == [("1400", D("0.00"), D("29.00"), False),
+                                                     ("5300", D("29.00"), D("0.00"), False)]
+    assert (books.balance("5300"), books.balance("5100")) == (D("0.00"), D("0.00"))
