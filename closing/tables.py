@@ -63,11 +63,13 @@ class RunTable(tables.Table):
     adjustments_count = tables.Column(verbose_name="Adjusted", attrs=live_number("adjustments"))
     warnings_count = tables.Column(verbose_name="Warnings", attrs=live_number("warnings"))
     has_log = tables.BooleanColumn(verbose_name="Log", orderable=False)
+    # The book checks stored on the run after it ended (reports app): a tick, a cross or a dash.
+    checks = tables.TemplateColumn('{% load reports_tags %}{% checks_badge record %}', verbose_name="Checks", orderable=False)
 
     class Meta:
         model = ClosingRun
         fields = ("number", "date", "run_type", "status", "voucher", "specification", "started_by", "started_at",
-                  "progress", "items_total", "settlements_count", "adjustments_count", "warnings_count", "has_log")
+                  "progress", "items_total", "settlements_count", "adjustments_count", "warnings_count", "has_log", "checks")
         order_by = ("-number",)
         attrs = {"class": "table", "id": "runs"}
         empty_text = "No closing or adjustment yet."

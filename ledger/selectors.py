@@ -41,7 +41,9 @@ def _amount(value) -> Decimal:
 def trial_balance(*, date_from: date, date_to: date) -> list[dict]:
     """Opening balance, debit and credit turnover and closing balance per account. Storno lines are
     negative amounts on their own side, so they reduce that side's turnover (the convention storno
-    exists for): a debit storno of -5 lowers debit turnover by 5."""
+    exists for, domain README 3): a debit storno of -5 lowers debit turnover by 5, where an ordinary
+    reversal would add 5 to the credit side and inflate both turnovers. Two grouped sums over the
+    lines (opening before the period, turnover in it), whatever the number of lines."""
     rows: dict[int, dict] = defaultdict(lambda: {"opening": ZERO, "debit": ZERO, "credit": ZERO})
     opening = VoucherLine.objects.filter(voucher__date__lt=date_from).values("account").annotate(
         debit=Sum("debit"), credit=Sum("credit"))
@@ -67,7 +69,7 @@ def account_statement(*, account: MainAccount, date_from: date | None = None, da
     opening = ZERO
     if date_from:
         before = VoucherLine.objects.filter(account=account, voucher__date__lt=date_from).aggregate(d=Sum("debit"), c=Sum("credit"))
-        opening = (before["d"] or ZERO) - (before["c"] or ZERO)
+        opening = _amount(before["d"]) - _amount(before["c"])
         lines = lines.filter(voucher__date__gte=date_from)
     if date_to:
         lines = lines.filter(voucher__date__lte=date_to)

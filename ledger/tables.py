@@ -1,4 +1,7 @@
+from decimal import Decimal
+
 import django_tables2 as tables
+from django.urls import reverse
 
 from ledger.models import MainAccount, Voucher
 
@@ -21,3 +24,83 @@ class VoucherTable(tables.Table):
         model = Voucher
         fields = ("number", "date", "description", "source", "created_by", "created_at")
         order_by = ("-date", "-number")
+
+
+def export_response(request, table: tables.Table, name: str):
+    """The table as a CSV or Excel download when the page is asked for one (?_export=csv|xlsx, the
+    list pages' convention), else None. Function views use it as ExportMixin serves class views."""
+    from django_tables2.export import TableExport
+
+    export_format = request.GET.get("_export")
+    if not TableExport.is_valid_format(export_format):
+        return None
+    return TableExport(export_format, table).response(f"{name}.{export_format}")
+
+
+def plain(value) -> str:
+    """A quantity without trailing zeros and never in exponent form: 3, -1.5."""
+    if value is None:
+        return ""
+    text = f"{Decimal(value).normalize():f}"
+    return "0" if text in ("-0", "0") else text
+
+
+class QuantityColumn(tables.Column):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("attrs", NUMERIC)
+        super().__init__(*args, **kwargs)
+
+    def render(self, value):
+        return plain(value)
+
+    def value(self, value):
+        return plain(value)
+
+
+class AmountColumn(tables.Column):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("attrs", NUMERIC)
+        super().__init__(*args, **kwargs)
+
+    def render(self, value):
+        return f"{value:.2f}"
+
+    def value(self, value):
+        return f"{value:.2f}"
+
+
+class TrialBalanceTable(tables.Table):
+    number = tables.Column(verbose_name="Account", accessor="account__number",
+                           linkify=lambda record, table: reverse("ledger:account_statement", args=[record["account"].pk])
+                           + table.period_query)
+    name = tables.Column(verbose_name="Name", accessor="account__name")
+    opening = AmountColumn(verbose_name="Opening")
+    debit = AmountColumn(verbose_name="Debit")
+    credit = AmountColumn(verbose_name="Credit")
+    closing = AmountColumn(verbose_name="Closing")
+
+    class Meta:
+        attrs = {"class": "table", "id": "trial-balance"}
+        orderable = False
+        empty_text = "Nothing posted."
+
+    def __init__(self, *args, period_query: str = "", **kwargs):
+        self.period_query = period_query
+        super().__init__(*args, **kwargs)
+
+
+class StatementTable(tables.Table):
+    date = tables.DateColumn(accessor="line__voucher__date", format="Y-m-d")
+    voucher = tables.Column(accessor="line__voucher__number", linkify=lambda record: record["line"].voucher.get_absolute_url())
+    description = tables.Column(accessor="line__voucher__description")
+    storno = tables.BooleanColumn(accessor="line__is_storno", verbose_name="Storno")
+    transaction = tables.Column(accessor="line__inventory_transaction__ref", verbose_name="Transaction", default="",
+                                linkify=lambda record: record["line"].inventory_transaction.get_absolute_url()
+                                if record["line"].inventory_transaction_id else None)
+    debit = AmountColumn(accessor="line__debit")
+    credit = AmountColumn(accessor="line__credit")
+    balance = AmountColumn(verbose_name="Balance")
+
+    class Meta:
+        attrs = {"class": "table", "id": "account-statement"}
+        orderable = False

@@ -3,7 +3,7 @@ from datetime import date
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django_filters.views import FilterView
-from django_tables2 import SingleTableMixin
+from django_tables2 import RequestConfig, SingleTableMixin
 from django_tables2.export import ExportMixin
 
 from config.permissions import PermissionRequired, require_permission
@@ -11,7 +11,13 @@ from ledger import selectors
 from ledger.filters import AccountFilter, VoucherFilter
 from ledger.models import MainAccount, Voucher
 from ledger.money import ZERO
-from ledger.tables import AccountTable, VoucherTable
+from ledger.tables import (
+    AccountTable,
+    StatementTable,
+    TrialBalanceTable,
+    VoucherTable,
+    export_response,
+)
 
 
 class AccountListView(PermissionRequired, ExportMixin, SingleTableMixin, FilterView):
@@ -66,7 +72,9 @@ def trial_balance(request: HttpRequest) -> HttpResponse:
     date_to = _date_param(request, "date_to", today)
     rows = selectors.trial_balance(date_from=date_from, date_to=date_to)
     totals = {key: sum((row[key] for row in rows), ZERO) for key in ("opening", "debit", "credit", "closing")}
-    return render(request, "ledger/trial_balance.html", {"rows": rows, "totals": totals, "date_from": date_from, "date_to": date_to})
+    table = TrialBalanceTable(rows, period_query=f"?date_from={date_from:%Y-%m-%d}&date_to={date_to:%Y-%m-%d}")
+    return export_response(request, table, f"trial-balance-{date_from:%Y-%m-%d}-{date_to:%Y-%m-%d}") or render(
+        request, "ledger/trial_balance.html", {"rows": rows, "totals": totals, "date_from": date_from, "date_to": date_to})
 
 
 @require_permission("ledger.view_voucherline")
@@ -75,8 +83,15 @@ def account_statement(request: HttpRequest, pk: int) -> HttpResponse:
     date_from = _date_param(request, "date_from", None)
     date_to = _date_param(request, "date_to", None)
     opening, rows = selectors.account_statement(account=account, date_from=date_from, date_to=date_to)
+    table = StatementTable(rows)
+    exported = export_response(request, table, f"account-{account.number}")
+    if exported:
+        return exported
+    RequestConfig(request, paginate={"per_page": 200}).configure(table)
+    closing = rows[-1]["balance"] if rows else opening
     return render(request, "ledger/account_statement.html",
-                  {"account": account, "opening": opening, "rows": rows, "date_from": date_from, "date_to": date_to})
+                  {"account": account, "opening": opening, "rows": rows, "table": table, "closing": closing,
+                   "date_from": date_from, "date_to": date_to})
 
 
 @require_permission("ledger.view_voucher")

@@ -76,6 +76,21 @@ PAGES = {
     "transactions.csv": (route("inventory:transaction_list", query="?_export=csv"), EVERY_ROLE),
     "vouchers.csv": (route("ledger:voucher_list", query="?_export=csv"), EVERY_ROLE),
     "count-sheet.csv": (route("inventory:journal_count_sheet", "counting_journal", query="?format=csv"), EVERY_ROLE),
+    "reports:inventory_value": (route("reports:inventory_value", query="?as_of=2026-01-31"), EVERY_ROLE),
+    "reports:inventory_value_transactions": (
+        route("reports:inventory_value_transactions", query="?item=WIDGET&as_of=2026-01-31"), EVERY_ROLE),
+    "reports:reconciliation": (route("reports:reconciliation", query="?as_of=2026-01-31"), EVERY_ROLE),
+    "reports:reconciliation_details": (
+        lambda objects: reverse("reports:reconciliation_details") + f"?as_of=2026-01-31&account={objects['account']}",
+        EVERY_ROLE),
+    "reports:close_summary": (route("reports:close_summary", "run"), EVERY_ROLE),
+    "reports:book_checks": (route("reports:book_checks", query="?run=1"), EVERY_ROLE),
+    "inventory-value.csv": (route("reports:inventory_value", query="?_export=csv"), EVERY_ROLE),
+    "inventory-value.xlsx": (route("reports:inventory_value", query="?_export=xlsx"), EVERY_ROLE),
+    "reconciliation.csv": (route("reports:reconciliation", query="?_export=csv"), EVERY_ROLE),
+    "trial-balance.csv": (route("ledger:trial_balance", query="?_export=csv"), EVERY_ROLE),
+    "account-statement.xlsx": (route("ledger:account_statement", "account", query="?_export=xlsx"), EVERY_ROLE),
+    "close-summary.csv": (route("reports:close_summary", "run", query="?_export=csv"), EVERY_ROLE),
 }
 # ... and the POST-only actions. Validating a journal only reads it: every role may.
 POST_ACTIONS = {
@@ -118,7 +133,7 @@ def objects(company) -> dict:
 
 def test_it_covers_every_route_of_the_pages():
     resolver = get_resolver()
-    named = {f"{namespace}:{name}" for namespace in ("inventory", "ledger", "closing")
+    named = {f"{namespace}:{name}" for namespace in ("inventory", "ledger", "closing", "reports")
              for name in resolver.namespace_dict[namespace][1].reverse_dict if isinstance(name, str)}
     covered = {name for name in PAGES | POST_ACTIONS if ":" in name}
     assert named == covered, "add new routes to PAGES or POST_ACTIONS above"

@@ -1,0 +1,209 @@
+"""The book checks: do the books agree with themselves?
+
+Run after every close, recalculation, adjustment and reversal (reports.receivers), on demand with
+`manage.py check_books`, and at the end of every engine scenario test. Each check is one or two
+set-based aggregate queries, so they stay fast on a million transactions.
+
+* vouchers_balanced: every voucher's debits equal its credits.
+* subledger_equals_ledger: per inventory account, the transactions' value equals the ledger balance
+  (the reconciliation report's totals).
+* settled_within_existing: no transaction has more quantity or value settled than it has, and no
+  transaction is settled, through active settlements, beyond its quantity.
+* on_hand_equals_transactions: the on-hand cache (quantities and values per item, site, warehouse
+  and lot) equals the sum of the transactions.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from functools import partial
+
+from django.db import connection
+from django.db.models import Case, DecimalField, F, Q, Sum, Value, When
+from django.db.models.functions import Abs
+from django.utils import timezone
+
+from closing.models import Settlement
+from inventory.models import FINANCIAL_STATUSES, InventoryTransaction, OnHand
+from ledger.models import VoucherLine
+from ledger.money import AMOUNT_FIELD, QUANTITY_FIELD, ZERO
+from reports.selectors import amount, quantity, reconciliation
+
+# A check lists this many differences and counts the rest.
+MAX_LISTED = 50
+TOLERANCE = Decimal("0.005")  # below a cent is rounding in the database's own arithmetic, not a difference
+
+
+@dataclass
+class CheckResult:
+    name: str
+    title: str
+    ok: bool = True
+    count: int = 0
+    differences: list[dict] = field(default_factory=list)
+
+    def add(self, difference: dict) -> None:
+        self.ok = False
+        self.count += 1
+        if len(self.differences) < MAX_LISTED:
+            self.differences.append({key: _plain(value) for key, value in difference.items()})
+
+
+@dataclass
+class BooksCheck:
+    as_of: date | None
+    checked_at: datetime
+    checks: list[CheckResult]
+
+    @property
+    def ok(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+    def to_dict(self) -> dict:
+        # "lines": each difference as text, in its own order (PostgreSQL's jsonb keeps no key order).
+        return {"ok": self.ok, "as_of": self.as_of.isoformat() if self.as_of else None,
+                "checked_at": self.checked_at.isoformat(),
+                "checks": [{**asdict(check), "lines": [_text(difference) for difference in check.differences]}
+                           for check in self.checks]}
+
+    def lines(self) -> list[str]:
+        """The result as text, one line per check and per difference listed."""
+        out = []
+        for check in self.checks:
+            out.append(f"{'OK  ' if check.ok else 'FAIL'} {check.title}" + ("" if check.ok else f": {check.count} difference(s)"))
+            for difference in check.differences:
+                out.append("     " + _text(difference))
+            if check.count > len(check.differences):
+                out.append(f"     … and {check.count - len(check.differences)} more")
+        return out
+
+
+def _text(difference: dict) -> str:
+    return ", ".join(f"{key} {value}" for key, value in difference.items())
+
+
+def _plain(value):
+    if isinstance(value, Decimal):
+        return f"{value:f}"
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def books_check(*, as_of: date | None = None, accounts: Iterable[int] | None = None) -> BooksCheck:
+    """Run every check, as of a date (ledger and subledger up to it; the on-hand cache and the
+    settlements are always as they stand now). `accounts` limits the ledger comparison to these
+    inventory accounts (a run's check looks at the accounts its voucher touched)."""
+    checks = [partial(check_vouchers_balanced, as_of=as_of),
+              partial(check_subledger_equals_ledger, as_of=as_of, accounts=list(accounts) if accounts is not None else None),
+              check_settled_within_existing, check_on_hand_equals_transactions]
+    return BooksCheck(as_of=as_of, checked_at=timezone.now(), checks=_run_all(checks))
+
+
+def _run_all(checks: list) -> list[CheckResult]:
+    """The checks are independent scans of big tables: on PostgreSQL, outside a transaction (after a
+    run has committed, or from the command), each runs on a connection of its own, so the database
+    works on them at once instead of one after the other. Inside a transaction they must see its
+    uncommitted rows, so they run here, in turn."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return [check() for check in checks]
+    with ThreadPoolExecutor(max_workers=len(checks)) as pool:
+        return list(pool.map(_on_own_connection, checks))
+
+
+def _on_own_connection(check) -> CheckResult:
+    try:
+        return check()
+    finally:
+        connection.close()  # this thread's connection; the caller's is untouched
+
+
+def check_vouchers_balanced(*, as_of: date | None = None) -> CheckResult:
+    result = CheckResult("vouchers_balanced", "Vouchers balanced (debit = credit)")
+    lines = VoucherLine.objects.all() if as_of is None else VoucherLine.objects.filter(voucher__date__lte=as_of)
+    unbalanced = (lines.values("voucher__number").annotate(debit=Sum("debit"), credit=Sum("credit"))
+                  .annotate(gap=Abs(F("debit") - F("credit"))).filter(gap__gte=TOLERANCE).order_by("voucher__number"))
+    for row in unbalanced:
+        debit, credit = amount(row["debit"]), amount(row["credit"])
+        result.add({"voucher": row["voucher__number"], "debit": debit, "credit": credit, "difference": debit - credit})
+    return result
+
+
+def check_subledger_equals_ledger(*, as_of: date | None = None, accounts: Iterable[int] | None = None) -> CheckResult:
+    result = CheckResult("subledger_equals_ledger", "Subledger equals ledger on the inventory accounts")
+    wanted = set(accounts) if accounts is not None else None
+    for row in reconciliation(as_of=as_of).accounts:
+        if wanted is not None and row["account_id"] not in wanted:
+            continue
+        if row["difference"] != ZERO:
+            result.add({"account": row["account"].number, "subledger": row["subledger"], "ledger": row["ledger"],
+                        "difference": row["difference"]})
+    return result
+
+
+def check_settled_within_existing() -> CheckResult:
+    result = CheckResult("settled_within_existing", "Nothing settled beyond what exists")
+    value = Case(When(status__in=FINANCIAL_STATUSES, then=F("cost_amount_posted") + F("cost_amount_adjustment")),
+                 default=F("cost_amount_physical") + F("cost_amount_adjustment"), output_field=DecimalField(**AMOUNT_FIELD))
+    beyond = (InventoryTransaction.objects.annotate(value=value)
+              .filter(Q(qty_settled__gt=Abs(F("qty"))) | Q(qty_settled__lt=-Abs(F("qty")))
+                      | Q(cost_amount_settled__gt=Abs(F("value")) + TOLERANCE)
+                      | Q(cost_amount_settled__lt=-Abs(F("value")) - TOLERANCE))
+              .values_list("ref", "qty", "qty_settled", "value", "cost_amount_settled").order_by("id"))
+    for ref, qty, qty_settled, cost, settled in beyond:
+        result.add({"transaction": ref, "qty": quantity(qty), "qty_settled": quantity(qty_settled),
+                    "value": amount(cost), "value_settled": amount(settled)})
+    active = Settlement.objects.filter(run__is_cancelled=False)
+    for side in ("issue", "receipt"):
+        over = (active.filter(**{f"{side}__isnull": False}).values(f"{side}__ref", f"{side}__qty")
+                .annotate(settled=Sum("qty")).filter(settled__gt=Abs(F(f"{side}__qty")) + Value(Decimal("0.000001"),
+                                                                                                  output_field=DecimalField(**QUANTITY_FIELD)))
+                .order_by(f"{side}__ref"))
+        for row in over:
+            result.add({"transaction": row[f"{side}__ref"], "qty": quantity(row[f"{side}__qty"]),
+                        "settled_by_settlements": quantity(row["settled"])})
+    return result
+
+
+def check_on_hand_equals_transactions() -> CheckResult:
+    result = CheckResult("on_hand_equals_transactions", "On-hand equals the sum of the transactions")
+    financial = Q(status__in=FINANCIAL_STATUSES)
+    decimal = DecimalField(**AMOUNT_FIELD)
+    keys = ("item_id", "site_id", "warehouse_id", "tracking_number")
+    sums: dict[tuple, dict[str, Decimal]] = defaultdict(dict)
+    for row in InventoryTransaction.objects.values(*keys).annotate(
+            physical_qty=Sum("qty"),
+            financial_qty=Sum(Case(When(financial, then=F("qty")), default=Value(0), output_field=DecimalField(**QUANTITY_FIELD))),
+            financial_value=Sum(Case(When(financial, then=F("cost_amount_posted") + F("cost_amount_adjustment")),
+                                     default=Value(0), output_field=decimal)),
+            physical_value=Sum(Case(When(financial, then=Value(0)), default=F("cost_amount_physical") + F("cost_amount_adjustment"),
+                                    output_field=decimal)),
+    ).order_by():
+        sums[tuple(row[key] for key in keys)] = {
+            "physical_qty": quantity(row["physical_qty"]), "financial_qty": quantity(row["financial_qty"]),
+            "financial_value": amount(row["financial_value"]), "physical_value": amount(row["physical_value"])}
+    cached = {tuple(row[key] for key in keys): row for row in OnHand.objects.values(
+        *keys, "item__number", "site__code", "warehouse__code", "physical_qty", "financial_qty", "financial_value",
+        "physical_value")}
+    zero = {"physical_qty": ZERO, "financial_qty": ZERO, "financial_value": ZERO, "physical_value": ZERO}
+    numbers = {}
+    missing = {key[0] for key in sums if key not in cached}
+    if missing:
+        from inventory.models import Item
+        numbers = dict(Item.objects.filter(pk__in=missing).values_list("pk", "number"))
+    for key in sorted(set(sums) | set(cached), key=lambda key: tuple(str(part) for part in key)):
+        expected = sums.get(key, zero)
+        row = cached.get(key)
+        have = ({"physical_qty": quantity(row["physical_qty"]), "financial_qty": quantity(row["financial_qty"]),
+                 "financial_value": amount(row["financial_value"]), "physical_value": amount(row["physical_value"])}
+                if row else zero)
+        for name, value in expected.items():
+            if have[name] != value:
+                where = (f"{row['item__number']} {row['site__code']}/{row['warehouse__code']}" if row
+                         else f"{numbers.get(key[0], key[0])} (no on-hand row)") + (f" {key[3]}" if key[3] else "")
+                result.add({"on_hand": where, "figure": name, "cached": have[name], "transactions": value,
+                            "difference": have[name] - value})
+    return result

@@ -1,0 +1,140 @@
+"""The report pages. Each reads through reports.selectors (or ledger.selectors) and offers its
+table as CSV and Excel with the page's filters applied (?_export=csv|xlsx)."""
+
+from datetime import date
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+from django_tables2.export import ExportMixin
+
+from closing.models import ClosingRun
+from config.permissions import PermissionRequired, require_permission
+from inventory.models import InventoryTransaction, Item, ItemGroup
+from ledger.models import MainAccount
+from ledger.tables import export_response
+from reports import selectors
+from reports.charts import Series, line_chart_svg
+from reports.checks import books_check
+from reports.filters import AsOfForm, InventoryValueFilter
+from reports.tables import (
+    CogsByItemTable,
+    InventoryValueTable,
+    ReconciliationTable,
+    ValueTransactionTable,
+)
+
+VIEW_TRANSACTIONS = "inventory.view_inventorytransaction"
+VIEW_LEDGER = "ledger.view_voucherline"
+VIEW_RUNS = "closing.view_closingrun"
+
+
+def _as_of(request: HttpRequest) -> date | None:
+    form = AsOfForm(request.GET or None)
+    return form.cleaned_data.get("as_of") if form.is_valid() else None
+
+
+class InventoryValueView(PermissionRequired, ExportMixin, SingleTableMixin, FilterView):
+    """1. Inventory value as of a date, per item, site and warehouse, grouped by item group."""
+
+    permission_required = VIEW_TRANSACTIONS
+    filterset_class = InventoryValueFilter
+    table_class = InventoryValueTable
+    template_name = "reports/inventory_value.html"
+    paginate_by = 100
+    export_name = "inventory-value"
+
+    def get_queryset(self):
+        return InventoryTransaction.objects.all()
+
+    def get_table_data(self):
+        self.report = selectors.inventory_value(as_of=self.filterset.as_of_value, transactions=self.object_list)
+        return self.report.rows
+
+    def get_table_kwargs(self):
+        return {"as_of": self.filterset.as_of_value}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["report"] = self.report
+        return context
+
+
+@require_permission(VIEW_TRANSACTIONS)
+def inventory_value_transactions(request: HttpRequest) -> HttpResponse:
+    """The transactions behind a figure of the inventory value report."""
+    filterset = InventoryValueFilter(request.GET or None, queryset=InventoryTransaction.objects.all())
+    transactions = filterset.qs if filterset.is_valid() else InventoryTransaction.objects.none()
+    update = request.GET.get("update")
+    as_of = filterset.as_of_value
+    if update == "financial":
+        transactions = transactions.filter(date_financial__isnull=False)
+        if as_of:
+            transactions = transactions.filter(date_financial__lte=as_of)
+    elif update == "physical":
+        transactions = transactions.filter(date_financial__isnull=True) if not as_of else \
+            transactions.exclude(date_financial__lte=as_of)
+    details = selectors.inventory_value_transactions(as_of=as_of, transactions=transactions)
+    table = ValueTransactionTable(details["rows"])
+    return export_response(request, table, "inventory-value-transactions") or render(
+        request, "reports/inventory_value_transactions.html",
+        {"table": table, "details": details, "filter": filterset, "as_of": as_of, "update": update})
+
+
+@require_permission(VIEW_LEDGER)
+def reconciliation(request: HttpRequest) -> HttpResponse:
+    """2. Inventory-to-ledger reconciliation as of a date."""
+    as_of = _as_of(request)
+    report = selectors.reconciliation(as_of=as_of)
+    table = ReconciliationTable(report.rows, as_of=as_of)
+    return export_response(request, table, "inventory-reconciliation") or render(
+        request, "reports/reconciliation.html", {"report": report, "table": table, "as_of": as_of, "form": AsOfForm(request.GET or None)})
+
+
+@require_permission(VIEW_LEDGER)
+def reconciliation_details(request: HttpRequest) -> HttpResponse:
+    """The vouchers and transactions behind a reconciliation difference."""
+    as_of = _as_of(request)
+    try:
+        account = get_object_or_404(MainAccount, pk=int(request.GET.get("account", "")))
+        item_group = get_object_or_404(ItemGroup, pk=int(request.GET["item_group"])) if request.GET.get("item_group") else None
+    except ValueError:
+        raise Http404("No such account or item group") from None
+    details = selectors.reconciliation_details(as_of=as_of, account=account, item_group=item_group)
+    return render(request, "reports/reconciliation_details.html",
+                  {"details": details, "account": account, "item_group": item_group, "as_of": as_of})
+
+
+@require_permission(VIEW_RUNS)
+def close_summary(request: HttpRequest, pk: int) -> HttpResponse:
+    """4. What a run changed: the page an accountant prints and signs."""
+    run = get_object_or_404(ClosingRun.objects.select_related("voucher", "started_by", "reverses"), pk=pk)
+    summary = selectors.close_summary(run=run)
+    if request.GET.get("_export"):
+        table = CogsByItemTable(summary["item_rows"])
+        return export_response(request, table, f"close-summary-{run.number}") or HttpResponse(status=400)
+    table = CogsByItemTable(summary["items"])
+    return render(request, "reports/close_summary.html", {"run": run, "summary": summary, "table": table})
+
+
+@require_permission(VIEW_LEDGER)
+def book_checks(request: HttpRequest) -> HttpResponse:
+    """6. The book checks on demand: one click, the same checks as check_books."""
+    as_of = _as_of(request)
+    result = books_check(as_of=as_of) if "run" in request.GET else None
+    return render(request, "reports/book_checks.html",
+                  {"result": result.to_dict() if result else None, "as_of": as_of, "form": AsOfForm(request.GET or None)})
+
+
+def cost_history_context(*, item: Item) -> dict:
+    """5. The item page's cost history chart (templates/reports/_cost_history.html)."""
+    history = selectors.item_cost_history(item=item)
+    svg = line_chart_svg(title=f"Cost history of {item.number}", series=[
+        Series("Running average at posting", "posting", [(point["date"], point["unit_cost"]) for point in history["posting"]]),
+        Series("Settled cost after close", "settled", [(point["date"], point["unit_cost"]) for point in history["settled"]]),
+    ])
+    return {"history": history, "svg": svg}
+
+
+

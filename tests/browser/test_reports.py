@@ -1,0 +1,51 @@
+"""Reports in the browser: the accountant opens the reconciliation, sees the planted difference
+highlighted, follows it to the transaction that causes it; and sees the cost history chart drawn on
+the item page."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.reports.conftest import D, close, edit_line_by_hand, post_book, txn
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def closed_book(company):
+    widget = post_book(company)
+    close()
+    return widget
+
+
+def test_it_shows_a_reconciliation_difference_and_the_transaction_behind_it(closed_book, company, logged_in_page):
+    page = logged_in_page
+    page.goto("/reports/reconciliation/")
+    expect(page.get_by_test_id("reconciliation-status")).to_have_text("✓ The subledger equals the ledger on every inventory account.")
+
+    edit_line_by_hand(dict(inventory_transaction=txn("R2"), account=company.accounts["1400"]), debit=D("41.50"))
+    page.get_by_role("link", name="Reports").first.click()
+    page.get_by_role("link", name="Inventory-to-ledger reconciliation").click()
+
+    expect(page.get_by_test_id("reconciliation-status")).to_contain_text("differ on 1 account(s)")
+    row = page.locator("#reconciliation tbody tr.difference")
+    expect(row).to_have_count(1)
+    expect(row).to_have_attribute("data-difference", "-1.50")
+    row.get_by_role("link", name="-1.50").click()
+    disagreeing = page.locator("#amounts-disagree tbody tr")
+    expect(disagreeing).to_have_count(1)
+    expect(disagreeing).to_contain_text("R2")
+    disagreeing.get_by_role("link", name="R2").click()
+    expect(page.locator("h1")).to_contain_text("R2")
+
+
+def test_it_draws_the_cost_history_chart_on_the_item_page(closed_book, logged_in_page):
+    page = logged_in_page
+    page.goto("/inventory/items/WIDGET/")
+
+    chart = page.locator("#cost-history svg.chart")
+    expect(chart).to_be_visible()
+    expect(chart.locator("g.posting circle")).to_have_count(1)
+    expect(chart.locator("g.settled circle")).to_have_count(1)
+    expect(chart.locator('g.settled circle[data-value="13.33"]')).to_have_count(1)
+    box = chart.bounding_box()
+    assert box["width"] > 300 and box["height"] > 100

@@ -1,0 +1,124 @@
+"""The book checks: green on sound books, and each check catches its own kind of fault."""
+
+import io
+import json
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from closing.models import ClosingRun
+from inventory.models import InventoryTransaction, OnHand
+from ledger.models import VoucherLine
+from reports.checks import books_check
+from reports.services import run_checks_record
+from tests.reports.conftest import edit_line_by_hand, txn
+
+D = Decimal
+
+
+def failing(result) -> dict[str, list[dict]]:
+    return {check.name: check.differences for check in result.checks if not check.ok}
+
+
+def test_it_finds_the_books_in_agreement_after_a_close(closed):
+    result = books_check()
+
+    assert result.ok
+    assert [check.name for check in result.checks] == [
+        "vouchers_balanced", "subledger_equals_ledger", "settled_within_existing", "on_hand_equals_transactions"]
+
+
+def test_it_finds_an_unbalanced_voucher_and_the_ledger_difference_it_makes(closed, company):
+    line = VoucherLine.objects.get(inventory_transaction=txn("R2"), account=company.accounts["1400"])
+    edit_line_by_hand({"pk": line.pk}, debit=D("41.50"))
+
+    assert failing(books_check()) == {
+        "vouchers_balanced": [{"voucher": line.voucher.number, "debit": "41.50", "credit": "40.00", "difference": "1.50"}],
+        "subledger_equals_ledger": [{"account": "1400", "subledger": "20.00", "ledger": "21.50", "difference": "-1.50"}],
+    }
+
+
+def test_it_finds_an_on_hand_cache_that_drifted_from_the_transactions(closed):
+    OnHand.objects.filter(item__number="WIDGET").update(financial_qty=D("2"))
+
+    assert failing(books_check()) == {"on_hand_equals_transactions": [
+        {"on_hand": "WIDGET MAIN/MAIN", "figure": "financial_qty", "cached": "2.000000", "transactions": "1.000000",
+         "difference": "1.000000"}]}
+
+
+def test_it_finds_value_settled_beyond_what_a_transaction_has(closed):
+    InventoryTransaction.objects.filter(ref="R1").update(cost_amount_settled=D("25.00"))
+
+    assert failing(books_check()) == {"settled_within_existing": [
+        {"transaction": "R1", "qty": "2.000000", "qty_settled": "2.000000", "value": "20.00", "value_settled": "25.00"}]}
+
+
+def test_it_checks_the_ledger_as_of_a_date(closed, company):
+    line = VoucherLine.objects.get(inventory_transaction=txn("R2"), account=company.accounts["1400"])
+    edit_line_by_hand({"pk": line.pk}, debit=D("41.50"))  # voucher of Jan 3
+
+    assert "vouchers_balanced" not in failing(books_check(as_of=date(2026, 1, 2)))
+    assert "vouchers_balanced" in failing(books_check(as_of=date(2026, 1, 3)))
+
+
+def test_it_stores_the_result_on_the_run_when_the_run_ends(widget, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("close_inventory", "--date", "2026-01-31", "--wait", stdout=io.StringIO())
+
+    run = ClosingRun.objects.get(run_type="closing")
+    assert run.checks["ok"] is True
+    assert [check["ok"] for check in run.checks["checks"]] == [True, True, True, True]
+
+
+def test_it_stores_the_differences_on_the_run(closed):
+    OnHand.objects.filter(item__number="WIDGET").update(financial_value=D("19.99"))
+    run = ClosingRun.objects.get(run_type="closing")
+
+    run_checks_record(run_id=run.pk)
+
+    run.refresh_from_db()
+    assert run.checks["ok"] is False
+    assert [check["name"] for check in run.checks["checks"] if not check["ok"]] == ["on_hand_equals_transactions"]
+
+
+# -- manage.py check_books ----------------------------------------------------------------------
+
+
+def test_it_exits_zero_when_the_books_agree(closed):
+    out = io.StringIO()
+
+    call_command("check_books", stdout=out)
+
+    assert out.getvalue().splitlines()[-1] == "The books agree."
+
+
+def test_it_exits_one_with_the_differences_when_they_do_not(closed):
+    OnHand.objects.filter(item__number="WIDGET").update(physical_qty=D("5"))
+    out = io.StringIO()
+
+    with pytest.raises(CommandError) as refusal:
+        call_command("check_books", "--date", "2026-01-31", stdout=out)
+
+    assert refusal.value.returncode == 1
+    assert "On-hand equals the sum of the transactions" in str(refusal.value)
+    assert "FAIL On-hand equals the sum of the transactions: 1 difference(s)" in out.getvalue()
+    assert "on_hand WIDGET MAIN/MAIN, figure physical_qty, cached 5.000000, transactions 2.000000" in out.getvalue()
+
+
+def test_it_prints_the_structured_result_as_json(closed):
+    out = io.StringIO()
+
+    call_command("check_books", "--json", "--date", "2026-01-31", stdout=out)
+
+    result = json.loads(out.getvalue())
+    assert (result["ok"], result["as_of"]) == (True, "2026-01-31")
+    assert {check["name"]: check["ok"] for check in result["checks"]} == {
+        "vouchers_balanced": True, "subledger_equals_ledger": True, "settled_within_existing": True,
+        "on_hand_equals_transactions": True}
+
+
+def test_it_refuses_a_date_that_is_not_one(db):
+    with pytest.raises(CommandError, match="is not a date"):
+        call_command("check_books", "--date", "2026-13-01")
