@@ -35,7 +35,8 @@ def books_state(books, items: list[str]) -> tuple:
     """Everything the close decides, without the refs of its weighted-average closing pairs (they
     carry the run's number, which differs between the two closes)."""
     own = {ref: row for ref, row in books.export().items() if not ref.startswith("CLS-")}
-    settlements = [s for s in books.settlements() if not s[0].startswith("CLS-") and not (s[1] or "").startswith("CLS-")]
+    # Sorted: bundles finishing in another order write their settlements in another order.
+    settlements = sorted(s for s in books.settlements() if not s[0].startswith("CLS-") and not (s[1] or "").startswith("CLS-"))
     system = [books.system_transactions(item) for item in items]
     return own, settlements, system, books.balance("1400"), books.balance("5000")
 
