@@ -2,14 +2,20 @@
 the close, recalculation or reversal is allowed (a refusal comes back as a DomainError naming the
 field, shown on the form)."""
 
+from collections.abc import Callable, Iterable
 from decimal import Decimal
+from typing import TypeVar
 
 from django import forms
 
 from closing.models import ClosingRun, InventoryParameters, Specification
 from closing.services import RunRequest
 from inventory.models import ItemGroup, Site, Warehouse
+from ledger.errors import DomainError
 from ledger.money import ZERO
+
+T = TypeVar("T")
+C = TypeVar("C")
 
 
 class DateInput(forms.DateInput):
@@ -131,25 +137,32 @@ class TransactionPostingForm(AdjustmentPostingForm):
     field_order = ["date", "specification", "update_ledger", "note"]
 
 
-def line_figures(data, *, key: str, names: tuple[str, ...], label: str) -> tuple[dict[str, Decimal | None], list[str]]:
-    """The figures typed on one line of an adjustment form (inputs named `<name>-<key>`): Decimals,
-    None when empty, and a message naming the line for anything that is not a number."""
-    figures, errors = {}, []
-    for name in names:
-        raw = (data.get(f"{name}-{key}") or "").strip().replace(" ", "")
-        figures[name] = None
-        if not raw:
-            continue
-        try:
-            value = Decimal(raw)
-        except ArithmeticError:
-            errors.append(f"{label}: {name.replace('_', ' ')} {raw!r} is not a number.")
-            continue
-        if not value.is_finite():
-            errors.append(f"{label}: {name.replace('_', ' ')} {raw!r} is not a number.")
-            continue
-        figures[name] = value
-    return figures, errors
+def typed_changes(data, rows: Iterable[T], *, names: tuple[str, ...], key: Callable[[T], str],
+                  label: Callable[[T], str], change: Callable[[T, dict], C]) -> list[C]:
+    """The changes typed on an adjustment form's lines: for each row with a figure in one of its
+    inputs (named `<name>-<key>`), `change(row, figures)`, figures being Decimals or None. Anything
+    that is not a number is refused with a message naming its line, all lines at once."""
+    changes, errors = [], []
+    for row in rows:
+        figures = {}
+        for name in names:
+            raw = (data.get(f"{name}-{key(row)}") or "").strip().replace(" ", "")
+            figures[name] = None
+            if not raw:
+                continue
+            try:
+                value = Decimal(raw)
+            except ArithmeticError:
+                value = None
+            if value is None or not value.is_finite():
+                errors.append(f"{label(row)}: {name.replace('_', ' ')} {raw!r} is not a number.")
+                continue
+            figures[name] = value
+        if any(value is not None for value in figures.values()):
+            changes.append(change(row, figures))
+    if errors:
+        raise DomainError(errors[0], errors=errors)
+    return changes
 
 
 class InventoryParametersForm(forms.ModelForm):

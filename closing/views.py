@@ -26,7 +26,7 @@ from closing.forms import (
     RecalculationForm,
     ReverseForm,
     TransactionPostingForm,
-    line_figures,
+    typed_changes,
 )
 from closing.models import ClosingRun, InventoryParameters
 from closing.services.adjustments import OnHandChange, TransactionChange, on_hand_adjust, transaction_adjust
@@ -331,16 +331,12 @@ def on_hand_adjustment(request: HttpRequest) -> HttpResponse:
     posting = AdjustmentPostingForm(request.POST or None, initial={"specification": parameters.default_specification,
                                                                     "update_ledger": True})
     if request.method == "POST" and posting.is_valid():
-        changes, errors = [], []
-        for line in lines[:MAX_ADJUSTMENT_ROWS]:
-            figures, problems = line_figures(request.POST, key=line["key"], names=ON_HAND_FIGURES, label=line["label"])
-            errors += problems
-            if any(value is not None for value in figures.values()):
-                changes.append(OnHandChange(cost_dimension_id=line["cost_dimension_id"], warehouse_id=line["warehouse_id"],
-                                            label=line["label"], **figures))
         try:
-            if errors:
-                raise DomainError(errors[0], errors=errors)
+            changes = typed_changes(
+                request.POST, lines[:MAX_ADJUSTMENT_ROWS], names=ON_HAND_FIGURES, key=lambda line: line["key"],
+                label=lambda line: line["label"],
+                change=lambda line, figures: OnHandChange(cost_dimension_id=line["cost_dimension_id"],
+                                                          warehouse_id=line["warehouse_id"], label=line["label"], **figures))
             run = on_hand_adjust(changes=changes, user=request.user, **posting.cleaned_data)
         except DomainError as error:
             _errors_on(posting, error)
@@ -367,17 +363,12 @@ def transaction_adjustment(request: HttpRequest) -> HttpResponse:
     posting = TransactionPostingForm(request.POST or None, initial={
         "specification": parameters.default_specification, "update_ledger": True, "date": _today()})
     if request.method == "POST" and posting.is_valid():
-        changes, errors = [], []
-        for receipt in receipts[:MAX_ADJUSTMENT_ROWS]:
-            figures, problems = line_figures(request.POST, key=str(receipt.pk), names=TRANSACTION_FIGURES,
-                                             label=f"Transaction {receipt.ref}")
-            errors += problems
-            if any(value is not None for value in figures.values()):
-                changes.append(TransactionChange(ref=receipt.ref, **figures))
         data = posting.cleaned_data
         try:
-            if errors:
-                raise DomainError(errors[0], errors=errors)
+            changes = typed_changes(
+                request.POST, receipts[:MAX_ADJUSTMENT_ROWS], names=TRANSACTION_FIGURES, key=lambda receipt: str(receipt.pk),
+                label=lambda receipt: f"Transaction {receipt.ref}",
+                change=lambda receipt, figures: TransactionChange(ref=receipt.ref, **figures))
             run = transaction_adjust(changes=changes, on=data["date"], specification=data["specification"],
                                      update_ledger=data["update_ledger"], note=data["note"], user=request.user)
         except DomainError as error:

@@ -424,10 +424,10 @@ class Journal(models.Model):
         return self.status == self.Status.POSTED
 
 
-class JournalLine(models.Model):
-    journal = models.ForeignKey(Journal, on_delete=models.CASCADE, related_name="lines")
-    line_number = models.PositiveIntegerField()
-    date = models.DateField()
+class LineMovement(models.Model):
+    """What a journal line moves, where from and where to: shared by journal lines and the lines of
+    standard journals they are saved as and recalled from."""
+
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
@@ -440,6 +440,19 @@ class JournalLine(models.Model):
     # Reclassification: the new lot/serial number and expiry date (empty = unchanged).
     to_tracking_number = models.CharField(max_length=60, blank=True)
     to_expiry_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def movement(self) -> dict:
+        """This line's movement fields (foreign keys by id), to copy onto another kind of line."""
+        return {field.attname: getattr(self, field.attname) for field in LineMovement._meta.fields}
+
+
+class JournalLine(LineMovement):
+    journal = models.ForeignKey(Journal, on_delete=models.CASCADE, related_name="lines")
+    line_number = models.PositiveIntegerField()
+    date = models.DateField()
     # Physical inventory: the quantity on hand as of the line's date when calculated (what the
     # books expect) and what was counted; qty is kept at their difference (what posting adjusts,
     # zero when the count agrees, so the non-zero rule does not apply to counting lines).
@@ -517,20 +530,9 @@ class StandardJournal(models.Model):
         return self.name
 
 
-class StandardJournalLine(models.Model):
+class StandardJournalLine(LineMovement):
     standard_journal = models.ForeignKey(StandardJournal, on_delete=models.CASCADE, related_name="lines")
     line_number = models.PositiveIntegerField()
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
-    to_site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    to_warehouse = models.ForeignKey(Warehouse, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    qty = models.DecimalField(**QUANTITY_FIELD)
-    unit_cost = models.DecimalField(**UNIT_COST_FIELD, null=True, blank=True)
-    tracking_number = models.CharField(max_length=60, blank=True)
-    expiry_date = models.DateField(null=True, blank=True)
-    to_tracking_number = models.CharField(max_length=60, blank=True)
-    to_expiry_date = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["standard_journal_id", "line_number"]

@@ -7,7 +7,8 @@ whatever is not done.
 """
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -121,6 +122,27 @@ def _check_request(request: RunRequest) -> dict:
     return selection
 
 
+@contextmanager
+def closing_lock() -> Iterator[None]:
+    """The company-wide closing lock, for whatever starts a run or reverses one: one atomic block
+    that waits for any other start (the parameters row) and refuses while a run is unfinished. Two
+    users starting at the same moment are told apart by the database's one-unfinished-run
+    constraint, and the second is refused with the same message."""
+    InventoryParameters.load()
+    try:
+        with transaction.atomic():
+            InventoryParameters.objects.select_for_update().get(pk=1)
+            running = unfinished_run()
+            if running is not None:
+                raise DomainError(ANOTHER_RUN.format(run=running))
+            yield
+    except IntegrityError as error:
+        # PostgreSQL names the constraint; SQLite names the column of the unique index.
+        if "one_unfinished_closing_run" in str(error) or "closing_closingrun.exclusive" in str(error):
+            raise DomainError(ANOTHER_RUN.format(run="started by another user just now")) from error
+        raise
+
+
 def closing_start(*, request: RunRequest, user=None, enqueue: Enqueue | None = None) -> ClosingRun:
     """Queue a close or recalculation. Refused, with nothing written, when the date is not after the
     latest close, its fiscal period is not open, the selection names unknown items or groups, or
@@ -129,28 +151,18 @@ def closing_start(*, request: RunRequest, user=None, enqueue: Enqueue | None = N
     if request.run_type not in (ClosingRun.RunType.CLOSING, ClosingRun.RunType.RECALCULATION):
         raise DomainError(f"{request.run_type} runs are not started here.")
     parameters = InventoryParameters.load()
-    try:
-        with transaction.atomic():
-            # One start at a time: a second start waits here, then finds the first one's run.
-            InventoryParameters.objects.select_for_update().get(pk=1)
-            running = unfinished_run()
-            if running is not None:
-                raise DomainError(ANOTHER_RUN.format(run=running))
-            selection = _check_request(request)
-            run = ClosingRun.objects.create(
-                number=number_next(code="closing"), run_type=request.run_type, date=request.date,
-                specification=request.specification, note=request.note, min_adjustment=request.min_adjustment,
-                max_iterations=parameters.max_iterations, selection=selection,
-                started_by=user if getattr(user, "pk", None) else None, phase="queued",
-            )
-            audit_record(user=user, action=f"{request.run_type}.start", obj=run, date=str(request.date),
-                         specification=request.specification)
-            if enqueue is not None:
-                transaction.on_commit(lambda: enqueue("coordinate", run.pk))
-    except IntegrityError as error:
-        if "one_unfinished_closing_run" in str(error) or "UNIQUE" in str(error).upper():
-            raise DomainError(ANOTHER_RUN.format(run="started by another user just now")) from error
-        raise
+    with closing_lock():
+        selection = _check_request(request)
+        run = ClosingRun.objects.create(
+            number=number_next(code="closing"), run_type=request.run_type, date=request.date,
+            specification=request.specification, note=request.note, min_adjustment=request.min_adjustment,
+            max_iterations=parameters.max_iterations, selection=selection,
+            started_by=user if getattr(user, "pk", None) else None, phase="queued",
+        )
+        audit_record(user=user, action=f"{request.run_type}.start", obj=run, date=str(request.date),
+                     specification=request.specification)
+        if enqueue is not None:
+            transaction.on_commit(lambda: enqueue("coordinate", run.pk))
     return run
 
 
@@ -594,8 +606,7 @@ def run_execute(*, run_id: int, progress: Callable[[ClosingRun], None] | None = 
             and not connection.in_atomic_block):
         # Children must not inherit this process's open connection (two processes on one socket).
         connections.close_all()
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
-                                 initializer=_forget_inherited_connections) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
             for _ in pool.map(_bundle_in_child, pending):
                 run.refresh_from_db()
                 if progress:
@@ -614,11 +625,6 @@ def run_execute(*, run_id: int, progress: Callable[[ClosingRun], None] | None = 
     return run_finalize(run_id=run_id)
 
 
-def _forget_inherited_connections() -> None:
-    for alias in connections:
-        connections[alias].connection = None  # opened afresh on first use, never closed from here
-
-
 def _bundle_in_child(bundle_id: int) -> str:
     return bundle_process(bundle_id=bundle_id)
 
@@ -632,13 +638,7 @@ def closing_reverse(*, user=None, recalculations_from: date | None = None, lates
     cancelled, adjustments and the voucher reversed; the books end exactly as they were before the
     run, and the run stays visible as cancelled."""
     reversed_runs = []
-    InventoryParameters.load()
-    with transaction.atomic():
-        # Serialized with close starts and adjustments (the same row lock), so none slips in between.
-        InventoryParameters.objects.select_for_update().get(pk=1)
-        running = ClosingRun.objects.select_for_update().filter(status__in=ClosingRun.UNFINISHED).first()
-        if running is not None:
-            raise DomainError(ANOTHER_RUN.format(run=running))
+    with closing_lock():
         if recalculations_from is not None:
             targets = list(ClosingRun.objects.select_for_update().filter(
                 run_type=ClosingRun.RunType.RECALCULATION, is_cancelled=False, status=ClosingRun.Status.ENDED,

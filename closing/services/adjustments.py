@@ -10,21 +10,20 @@ cannot be revalued while an issue is being costed from it.
 
 from collections import defaultdict
 from collections.abc import Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
 
-from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from closing.data import TxnInfo, apply_value_deltas
 from closing.models import ClosingRun, CostAdjustment, InventoryParameters, Specification
-from closing.selectors import latest_close, open_receipts, open_value, unfinished_run
-from closing.services import ANOTHER_RUN, _post_run_voucher
+from closing.selectors import latest_close, open_receipts, open_value
+from closing.services import _post_run_voucher, closing_lock
 from closing.signals import run_ended_after_commit
 from inventory.models import CostDimension, InventoryTransaction, ValuationMethod
+from ledger.bulk import apply_deltas
 from ledger.errors import DomainError
 from ledger.money import ZERO, round_amount
 from ledger.services import PeriodGuard, audit_record, number_next
@@ -111,7 +110,7 @@ def on_hand_adjust(*, changes: Sequence[OnHandChange], specification: str | None
     Refused, with nothing written, before the first close, for a line with nothing open, a negative
     value, or while another run is unfinished."""
     specification = _specification(specification)
-    with _closing_lock():
+    with closing_lock():
         close = latest_close()
         if close is None or close.status != ClosingRun.Status.ENDED:
             raise DomainError("An on-hand adjustment is made after a close: close inventory first.")
@@ -177,7 +176,7 @@ def transaction_adjust(*, changes: Sequence[TransactionChange], on: date, specif
     specification = _specification(specification)
     if not changes:
         raise DomainError("Nothing to adjust: select at least one receipt and enter its new value or cost price.")
-    with _closing_lock():
+    with closing_lock():
         close = latest_close()
         if close is not None and on <= close.date:
             raise DomainError(f"Inventory is closed up to {close.date:%Y-%m-%d} ({close.number}): "
@@ -246,25 +245,6 @@ def _adjustable(txn: InventoryTransaction | None, ref: str, on: date) -> Invento
 
 # -- shared -------------------------------------------------------------------------------------
 
-@contextmanager
-def _closing_lock():
-    """Hold the company-wide closing lock for the duration: one atomic block that serializes with
-    close starts (the parameters row) and refuses while another run is unfinished; if two users
-    post at the same moment the database's one-unfinished-run constraint refuses the second."""
-    InventoryParameters.load()
-    try:
-        with transaction.atomic():
-            InventoryParameters.objects.select_for_update().get(pk=1)
-            running = unfinished_run()
-            if running is not None:
-                raise DomainError(ANOTHER_RUN.format(run=running))
-            yield
-    except IntegrityError as error:
-        if "one_unfinished_closing_run" in str(error):
-            raise DomainError(ANOTHER_RUN.format(run="started by another user just now")) from error
-        raise
-
-
 def _period_open(on: date) -> None:
     try:
         PeriodGuard().check(on)
@@ -301,8 +281,10 @@ def _post(*, run_type: str, on: date, deltas, specification: str, update_ledger:
         CostAdjustment(run=run, transaction=txn, amount=delta, date=on,
                        offset_account_id=txn.item.item_group.cost_revaluation_account_id if revaluation else None)
         for txn, delta in deltas])
-    for txn, delta in deltas:
-        InventoryTransaction.objects.filter(pk=txn.pk).update(cost_amount_adjustment=F("cost_amount_adjustment") + delta)
+    apply_deltas(table="inventory_inventorytransaction", rows=[(txn.pk, delta) for txn, delta in deltas],
+                 columns=["id", "d_adjustment"],
+                 set_sql="cost_amount_adjustment = ROUND(inventory_inventorytransaction.cost_amount_adjustment "
+                         "+ d.d_adjustment, 2)")
     apply_value_deltas([(_info(txn), delta) for txn, delta in deltas])
     voucher = _post_run_voucher(run) if update_ledger else None
     run.voucher = voucher

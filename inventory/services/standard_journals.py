@@ -29,11 +29,7 @@ def standard_journal_save(*, journal: Journal, name: str, user=None) -> Standard
                                                   description=journal.description,
                                                   offset_account=journal.offset_account, created_by=user)
         StandardJournalLine.objects.bulk_create([
-            StandardJournalLine(standard_journal=standard, line_number=line.line_number, item_id=line.item_id,
-                                site_id=line.site_id, warehouse_id=line.warehouse_id, to_site_id=line.to_site_id,
-                                to_warehouse_id=line.to_warehouse_id, qty=line.qty, unit_cost=line.unit_cost,
-                                tracking_number=line.tracking_number, expiry_date=line.expiry_date,
-                                to_tracking_number=line.to_tracking_number, to_expiry_date=line.to_expiry_date)
+            StandardJournalLine(standard_journal=standard, line_number=line.line_number, **line.movement())
             for line in lines
         ])
         audit_record(user=user, action="standard_journal.save", obj=standard, journal=journal.number,
@@ -50,11 +46,7 @@ def standard_journal_recall(*, standard_journal: StandardJournal, posting_date: 
                                  description=description or standard_journal.description or standard_journal.name,
                                  offset_account=standard_journal.offset_account, user=user)
         JournalLine.objects.bulk_create([
-            JournalLine(journal=journal, line_number=line.line_number, date=posting_date, item_id=line.item_id,
-                        site_id=line.site_id, warehouse_id=line.warehouse_id, to_site_id=line.to_site_id,
-                        to_warehouse_id=line.to_warehouse_id, qty=line.qty, unit_cost=line.unit_cost,
-                        tracking_number=line.tracking_number, expiry_date=line.expiry_date,
-                        to_tracking_number=line.to_tracking_number, to_expiry_date=line.to_expiry_date)
+            JournalLine(journal=journal, line_number=line.line_number, date=posting_date, **line.movement())
             for line in standard_journal.lines.order_by("line_number")
         ])
         audit_record(user=user, action="standard_journal.recall", obj=journal, standard_journal=standard_journal.name)
