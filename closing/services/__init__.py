@@ -38,7 +38,8 @@ from inventory.models import (
 from ledger.errors import DomainError
 from ledger.models import MainAccount, Voucher
 from ledger.money import ZERO, round_amount
-from ledger.services import LineSpec, PeriodGuard, VoucherDraft, audit_record, number_next, vouchers_write
+from ledger.services import (LineSpec, PeriodGuard, VoucherDraft, audit_record, number_next, reversing_lines,
+                             vouchers_write)
 
 FULLY_SETTLED = ("ROUND(inventory_inventorytransaction.qty_settled + d.d_qty, 6) = "
                  "ROUND(inventory_inventorytransaction.qty, 6)")
@@ -484,7 +485,7 @@ def _is_decrease():
 OFFSET_ACCOUNT = {ClosingRun.RunType.ON_HAND_ADJUSTMENT: "offset_account"}
 
 
-def _voucher_lines(run: ClosingRun, adjustments, *, sign: int = 1) -> list[LineSpec]:
+def _voucher_lines(run: ClosingRun, adjustments) -> list[LineSpec]:
     """The run's ledger lines, summarized by its specification, on the accounts of each original
     transaction (not today's item group setup)."""
     storno = InventoryParameters.load().storno_for_adjustments
@@ -508,20 +509,23 @@ def _voucher_lines(run: ClosingRun, adjustments, *, sign: int = 1) -> list[LineS
             totals[key] += round_amount(row["total"]) * direction
     for (account_id, item_group_id, item_id, decrease), total in sorted(
             totals.items(), key=lambda kv: (accounts[kv[0][0]].number, kv[0][1] or 0, kv[0][2] or 0, kv[0][3])):
-        amount = total * sign
-        if amount == ZERO:
+        if total == ZERO:
             continue
         lines.append(LineSpec(
-            # Reversing an increase is a decrease and the other way round.
-            account=accounts[account_id], amount=amount, storno=storno and (decrease != (sign == -1)),
+            account=accounts[account_id], amount=total, storno=storno and decrease,
             item_group_id=item_group_id, item_id=item_id, description=f"{run.get_run_type_display()} {run.number}"))
     return lines
 
 
 def _post_run_voucher(run: ClosingRun, *, reversal_of: ClosingRun | None = None) -> Voucher | None:
+    """The run's voucher; for a reversal, the mirror of the reversed run's voucher line by line, so it
+    takes back exactly what was posted (to the cent, on the same accounts) even if a transaction's
+    status or the item groups have changed since, and without re-reading the run's adjustments."""
     source = reversal_of or run
-    adjustments = CostAdjustment.objects.filter(run=source)
-    lines = _voucher_lines(source, adjustments, sign=-1 if reversal_of else 1)
+    if reversal_of is not None:
+        lines = reversing_lines(voucher=reversal_of.voucher, storno=InventoryParameters.load().storno_for_adjustments)
+    else:
+        lines = _voucher_lines(run, CostAdjustment.objects.filter(run=run))
     if not lines:
         return None
     description = (f"Reversal of {source.get_run_type_display().lower()} {source.number}" if reversal_of
@@ -736,26 +740,31 @@ UPDATE inventory_inventorytransaction
  WHERE inventory_inventorytransaction.id = s.id
    AND inventory_inventorytransaction.source_type <> 'wa_closing'
 """
-ADJUSTMENT_VALUES = """
-SELECT {keys},
+# The run's adjustments per on-hand row (item, site, warehouse, tracking number, and the cost
+# dimension those fall in), split into financial and physical value: read once, then taken off
+# both caches.
+RUN_VALUES = """
+CREATE TEMPORARY TABLE tmp_run_values AS
+SELECT t.cost_dimension_id, t.item_id, t.site_id, t.warehouse_id, t.tracking_number,
        SUM(CASE WHEN t.status IN ('purchased', 'sold') THEN a.amount ELSE 0 END) AS f,
        SUM(CASE WHEN t.status IN ('purchased', 'sold') THEN 0 ELSE a.amount END) AS p
   FROM closing_costadjustment a JOIN inventory_inventorytransaction t ON t.id = a.transaction_id
  WHERE a.run_id = %s
- GROUP BY {keys}
+ GROUP BY t.cost_dimension_id, t.item_id, t.site_id, t.warehouse_id, t.tracking_number
 """
 UNDO_DIMENSION_VALUES = """
 UPDATE inventory_costdimension
    SET financial_value = ROUND(inventory_costdimension.financial_value - s.f, 2),
        physical_value = ROUND(inventory_costdimension.physical_value - s.p, 2)
-  FROM ({values}) s
+  FROM (SELECT cost_dimension_id, SUM(f) AS f, SUM(p) AS p FROM tmp_run_values GROUP BY cost_dimension_id) s
  WHERE inventory_costdimension.id = s.cost_dimension_id
 """
 UNDO_ON_HAND_VALUES = """
 UPDATE inventory_onhand
    SET financial_value = ROUND(inventory_onhand.financial_value - s.f, 2),
        physical_value = ROUND(inventory_onhand.physical_value - s.p, 2)
-  FROM ({values}) s
+  FROM (SELECT item_id, site_id, warehouse_id, tracking_number, SUM(f) AS f, SUM(p) AS p
+          FROM tmp_run_values GROUP BY item_id, site_id, warehouse_id, tracking_number) s
  WHERE inventory_onhand.item_id = s.item_id AND inventory_onhand.site_id = s.site_id
    AND inventory_onhand.warehouse_id = s.warehouse_id AND inventory_onhand.tracking_number = s.tracking_number
 """
@@ -773,9 +782,11 @@ def _undo_run_sql(run_id: int) -> None:
             cursor.execute("ANALYZE tmp_run_deltas")
         cursor.execute(UNDO_TRANSACTIONS, [True])
         cursor.execute("DROP TABLE tmp_run_deltas")
-        cursor.execute(UNDO_DIMENSION_VALUES.format(values=ADJUSTMENT_VALUES.format(keys="t.cost_dimension_id")), [run_id])
-        cursor.execute(UNDO_ON_HAND_VALUES.format(values=ADJUSTMENT_VALUES.format(
-            keys="t.item_id, t.site_id, t.warehouse_id, t.tracking_number")), [run_id])
+        cursor.execute("DROP TABLE IF EXISTS tmp_run_values")
+        cursor.execute(RUN_VALUES, [run_id])
+        cursor.execute(UNDO_DIMENSION_VALUES)
+        cursor.execute(UNDO_ON_HAND_VALUES)
+        cursor.execute("DROP TABLE tmp_run_values")
 
 
 # -- preview --------------------------------------------------------------------------------------

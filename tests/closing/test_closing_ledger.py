@@ -206,3 +206,24 @@ def test_it_previews_what_the_close_posts_and_writes_nothing(three_items, with_s
     for line in VoucherLine.objects.filter(voucher=closing_voucher()).select_related("account"):
         posted[line.account.number] = posted.get(line.account.number, D("0.00")) + line.debit - line.credit
     assert posted == previewed
+
+
+def test_it_reverses_what_the_close_posted_even_after_a_physical_issue_is_invoiced(books):
+    # With include physical value, the close adjusts the physical issue I6 by +1.67 without posting
+    # it (a physical update reaches no ledger). I6 is invoiced in February, after the close: the
+    # reversal must still take back only what the close's voucher carried, line by line.
+    books.item("BOLT", "FIFO-IPV")
+    books.base22("BOLT")
+    books.close(CLOSE)
+    close = ClosingRun.objects.get(run_type=ClosingRun.RunType.CLOSING)
+    assert books.voucher_lines(close) == [("1400", D("6.00"), D("0.00"), False), ("5000", D("0.00"), D("6.00"), False)]
+    books.post("I6,2026-02-03,BOLT,-1,,financial,,,")
+    balance_before = books.balance("1400")
+
+    books.reverse()
+
+    reversal = ClosingRun.objects.get(run_type=ClosingRun.RunType.REVERSAL)
+    assert reversal.voucher.reverses == close.voucher
+    assert books.voucher_lines(reversal) == [("1400", D("0.00"), D("6.00"), False), ("5000", D("6.00"), D("0.00"), False)]
+    assert books.balance("1400") == balance_before - D("6.00")
+    assert unbalanced_vouchers() == []
