@@ -6,6 +6,7 @@ REDIS_URL      redis://host:port/db (default: redis://127.0.0.1:6379/0)
 SECRET_KEY     required when DEBUG is off
 DEBUG          1/true/yes or 0/false/no (default: on without SECRET_KEY, off with it)
 ALLOWED_HOSTS  comma-separated host names (default: localhost,127.0.0.1 with DEBUG, else none)
+DATABASE_WORK_MEM  PostgreSQL work_mem for the app's connections (default: 64MB)
 """
 
 import os
@@ -107,6 +108,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+else:
+    # Reports and the close aggregate a million rows at a time: with PostgreSQL's default 4 MB a
+    # hash or sort spills to disk in batches, and just-in-time compilation spends ~0.2 s compiling
+    # each such query before it runs (measured on the 1M benchmark set, docs/benchmarks.md).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c work_mem={os.environ.get('DATABASE_WORK_MEM', '64MB')} -c jit=off")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

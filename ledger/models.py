@@ -109,7 +109,12 @@ class VoucherLine(models.Model):
     amount on the same side) can be told apart from an ordinary line on the opposite side."""
 
     voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="lines")
-    account = models.ForeignKey(MainAccount, on_delete=models.PROTECT, related_name="lines")
+    # Looked up through `voucherline_account_date` (account first), so no index of its own.
+    account = models.ForeignKey(MainAccount, on_delete=models.PROTECT, related_name="lines", db_index=False)
+    # The voucher's date, carried on each line so that an account's lines for a period (statement,
+    # trial balance, "as of" reconciliation) come from one index without joining the vouchers.
+    # Vouchers are never redated: a correction is a new voucher.
+    date = models.DateField()
     debit = models.DecimalField(**AMOUNT_FIELD, default=0)
     credit = models.DecimalField(**AMOUNT_FIELD, default=0)
     is_storno = models.BooleanField(default=False)
@@ -122,6 +127,11 @@ class VoucherLine(models.Model):
 
     class Meta:
         ordering = ["voucher_id", "id"]
+        indexes = [
+            # An account's lines in statement order, with the amounts and item group, for index-only sums.
+            models.Index(fields=["account", "date", "voucher", "id"], include=["debit", "credit", "item_group"],
+                         name="voucherline_account_date"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(debit=0) | Q(credit=0), name="line_one_side_only"),
             models.CheckConstraint(
@@ -132,6 +142,11 @@ class VoucherLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.voucher_id} {self.account_id} {self.debit}/{self.credit}"
+
+    def save(self, *args, **kwargs):
+        if self.date is None:
+            self.date = self.voucher.date
+        super().save(*args, **kwargs)
 
     @property
     def amount(self):

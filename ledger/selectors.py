@@ -1,10 +1,12 @@
 """Reads for the ledger pages and reports."""
 
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models import Count, Prefetch, QuerySet, Sum
 
 from ledger.models import MainAccount, Voucher, VoucherLine
 from ledger.money import ZERO, round_amount
@@ -26,7 +28,7 @@ def voucher_detail(*, number: str) -> Voucher:
 def vouchers_of_transaction(*, transaction) -> list[dict]:
     """Every voucher with a line for this inventory transaction, with just those lines."""
     grouped: dict[int, dict] = {}
-    for line in VoucherLine.objects.filter(inventory_transaction=transaction).select_related("voucher", "account").order_by("voucher__date", "voucher_id", "id"):
+    for line in VoucherLine.objects.filter(inventory_transaction=transaction).select_related("voucher", "account").order_by("date", "voucher_id", "id"):
         entry = grouped.setdefault(line.voucher_id, {"voucher": line.voucher, "lines": []})
         entry["lines"].append(line)
     return list(grouped.values())
@@ -45,11 +47,11 @@ def trial_balance(*, date_from: date, date_to: date) -> list[dict]:
     reversal would add 5 to the credit side and inflate both turnovers. Two grouped sums over the
     lines (opening before the period, turnover in it), whatever the number of lines."""
     rows: dict[int, dict] = defaultdict(lambda: {"opening": ZERO, "debit": ZERO, "credit": ZERO})
-    opening = VoucherLine.objects.filter(voucher__date__lt=date_from).values("account").annotate(
+    opening = VoucherLine.objects.filter(date__lt=date_from).values("account").annotate(
         debit=Sum("debit"), credit=Sum("credit"))
     for row in opening:
         rows[row["account"]]["opening"] = _amount(row["debit"]) - _amount(row["credit"])
-    turnover = VoucherLine.objects.filter(voucher__date__gte=date_from, voucher__date__lte=date_to).values("account").annotate(
+    turnover = VoucherLine.objects.filter(date__gte=date_from, date__lte=date_to).values("account").annotate(
         debit=Sum("debit"), credit=Sum("credit"))
     for row in turnover:
         rows[row["account"]]["debit"] = _amount(row["debit"])
@@ -64,21 +66,94 @@ def trial_balance(*, date_from: date, date_to: date) -> list[dict]:
     return result
 
 
-def account_statement(*, account: MainAccount, date_from: date | None = None, date_to: date | None = None) -> tuple[Decimal, list[dict]]:
-    lines = VoucherLine.objects.filter(account=account).select_related("voucher", "item", "inventory_transaction")
+STATEMENT_ORDER = ("date", "voucher_id", "id")
+
+
+@dataclass
+class AccountStatement:
+    """One account's ledger lines in a period, with the balance before it and after it. `rows` is a
+    lazy sequence: a page of it is one indexed query, however many lines the account has."""
+
+    account: MainAccount
+    date_from: date | None
+    date_to: date | None
+    opening: Decimal
+    debit: Decimal
+    credit: Decimal
+    count: int
+    rows: "StatementRows"
+
+    @property
+    def closing(self) -> Decimal:
+        return self.opening + self.debit - self.credit
+
+
+class StatementRows(Sequence):
+    """The statement's lines as {"line", "balance"} rows, in date, voucher and line order. Slicing
+    reads only that slice (plus an index-only sum of the lines before it, for its first balance);
+    iterating, as the exports do, streams the lines once with a server-side cursor."""
+
+    def __init__(self, lines: QuerySet[VoucherLine], opening: Decimal, count: int):
+        self._lines = lines.order_by(*STATEMENT_ORDER)
+        self._opening = opening
+        self._count = count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            rows = self[index:index + 1] if index >= 0 else self[self._count + index:self._count + index + 1]
+            if not rows:
+                raise IndexError(index)
+            return rows[0]
+        start, stop, step = index.indices(self._count)
+        if step != 1:
+            raise ValueError("A statement is read in consecutive slices.")
+        if start >= stop:
+            return []
+        balance = self._opening
+        if start:
+            # Summed over the first `start` entries of the covering index, without visiting the table.
+            totals = self._lines.values("debit", "credit")[:start].aggregate(d=Sum("debit"), c=Sum("credit"))
+            balance += _amount(totals["d"]) - _amount(totals["c"])
+        # The page's lines are found in the covering index first (skipping `start` entries there
+        # is cheap), then read with their voucher, item and transaction: an OFFSET over the joined
+        # rows would join every skipped line too.
+        ids = list(self._lines.values_list("id", flat=True)[start:stop])
+        lines = self._detailed().filter(pk__in=ids).in_bulk()
+        return self._with_balances([lines[pk] for pk in ids], balance)
+
+    def __iter__(self):
+        return iter(self._with_balances(self._detailed().iterator(chunk_size=2000), self._opening))
+
+    def _detailed(self) -> QuerySet[VoucherLine]:
+        return self._lines.select_related("voucher", "item", "inventory_transaction")
+
+    @staticmethod
+    def _with_balances(lines, balance: Decimal):
+        rows = []
+        for line in lines:
+            balance += line.debit - line.credit
+            rows.append({"line": line, "balance": balance})
+        return rows
+
+
+def account_statement(*, account: MainAccount, date_from: date | None = None, date_to: date | None = None
+                      ) -> AccountStatement:
+    """Three aggregates over the account's index range (opening, turnover and count) and lazy rows."""
+    lines = VoucherLine.objects.filter(account=account)
     opening = ZERO
     if date_from:
-        before = VoucherLine.objects.filter(account=account, voucher__date__lt=date_from).aggregate(d=Sum("debit"), c=Sum("credit"))
+        before = lines.filter(date__lt=date_from).aggregate(d=Sum("debit"), c=Sum("credit"))
         opening = _amount(before["d"]) - _amount(before["c"])
-        lines = lines.filter(voucher__date__gte=date_from)
+        lines = lines.filter(date__gte=date_from)
     if date_to:
-        lines = lines.filter(voucher__date__lte=date_to)
-    balance = opening
-    rows = []
-    for line in lines.order_by("voucher__date", "voucher_id", "id"):
-        balance += line.debit - line.credit
-        rows.append({"line": line, "balance": balance})
-    return opening, rows
+        lines = lines.filter(date__lte=date_to)
+    period = lines.aggregate(d=Sum("debit"), c=Sum("credit"), n=Count("id"))
+    return AccountStatement(account=account, date_from=date_from, date_to=date_to, opening=opening,
+                            debit=_amount(period["d"]), credit=_amount(period["c"]), count=period["n"],
+                            rows=StatementRows(lines, opening, period["n"]))
 
 
 def unbalanced_vouchers() -> list[str]:

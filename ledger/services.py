@@ -108,6 +108,7 @@ class LineSpec:
             debit, credit = (amount, ZERO) if amount >= 0 else (ZERO, -amount)
         return VoucherLine(
             voucher=voucher,
+            date=voucher.date,
             account=self.account,
             debit=debit,
             credit=credit,
@@ -162,7 +163,7 @@ def vouchers_write(*, drafts: Sequence[VoucherDraft], user=None) -> list[Voucher
     return vouchers
 
 
-VOUCHER_LINE_COLUMNS = ["voucher_id", "account_id", "debit", "credit", "is_storno", "description", "item_group_id",
+VOUCHER_LINE_COLUMNS = ["voucher_id", "date", "account_id", "debit", "credit", "is_storno", "description", "item_group_id",
                         "item_id", "inventory_transaction_id"]
 
 

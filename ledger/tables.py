@@ -90,7 +90,7 @@ class TrialBalanceTable(tables.Table):
 
 
 class StatementTable(tables.Table):
-    date = tables.DateColumn(accessor="line__voucher__date", format="Y-m-d")
+    date = tables.DateColumn(accessor="line__date", format="Y-m-d")
     voucher = tables.Column(accessor="line__voucher__number", linkify=lambda record: record["line"].voucher.get_absolute_url())
     description = tables.Column(accessor="line__voucher__description")
     storno = tables.BooleanColumn(accessor="line__is_storno", verbose_name="Storno")

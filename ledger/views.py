@@ -4,6 +4,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
+from django_tables2.data import TableListData
 from django_tables2.export import ExportMixin
 
 from config.permissions import PermissionRequired, require_permission
@@ -82,16 +83,16 @@ def account_statement(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(MainAccount, pk=pk)
     date_from = _date_param(request, "date_from", None)
     date_to = _date_param(request, "date_to", None)
-    opening, rows = selectors.account_statement(account=account, date_from=date_from, date_to=date_to)
-    table = StatementTable(rows)
+    statement = selectors.account_statement(account=account, date_from=date_from, date_to=date_to)
+    # Handed over as table data as it is: django-tables2 would make a list of any other sequence,
+    # reading every line of the account instead of the page shown.
+    table = StatementTable(TableListData(statement.rows))
     exported = export_response(request, table, f"account-{account.number}")
     if exported:
         return exported
     RequestConfig(request, paginate={"per_page": 200}).configure(table)
-    closing = rows[-1]["balance"] if rows else opening
     return render(request, "ledger/account_statement.html",
-                  {"account": account, "opening": opening, "rows": rows, "table": table, "closing": closing,
-                   "date_from": date_from, "date_to": date_to})
+                  {"account": account, "statement": statement, "table": table, "date_from": date_from, "date_to": date_to})
 
 
 @require_permission("ledger.view_voucher")

@@ -26,9 +26,8 @@ from django.db.models import Case, DecimalField, F, Q, Sum, Value, When
 from django.db.models.functions import Abs
 from django.utils import timezone
 
-from closing.models import Settlement
 from inventory.models import FINANCIAL_STATUSES, InventoryTransaction, OnHand
-from ledger.models import VoucherLine
+from ledger.models import Voucher, VoucherLine
 from ledger.money import AMOUNT_FIELD, QUANTITY_FIELD, ZERO
 from reports.selectors import amount, quantity, reconciliation
 
@@ -123,12 +122,15 @@ def _on_own_connection(check) -> CheckResult:
 
 def check_vouchers_balanced(*, as_of: date | None = None) -> CheckResult:
     result = CheckResult("vouchers_balanced", "Vouchers balanced (debit = credit)")
-    lines = VoucherLine.objects.all() if as_of is None else VoucherLine.objects.filter(voucher__date__lte=as_of)
-    unbalanced = (lines.values("voucher__number").annotate(debit=Sum("debit"), credit=Sum("credit"))
-                  .annotate(gap=Abs(F("debit") - F("credit"))).filter(gap__gte=TOLERANCE).order_by("voucher__number"))
-    for row in unbalanced:
+    lines = VoucherLine.objects.all() if as_of is None else VoucherLine.objects.filter(date__lte=as_of)
+    # Grouped by the lines' own voucher column (a million vouchers: no join to name them all); only
+    # the unbalanced few are looked up by number.
+    unbalanced = list(lines.values("voucher_id").annotate(debit=Sum("debit"), credit=Sum("credit"))
+                      .annotate(gap=Abs(F("debit") - F("credit"))).filter(gap__gte=TOLERANCE).order_by())
+    numbers = dict(Voucher.objects.filter(pk__in=[row["voucher_id"] for row in unbalanced]).values_list("pk", "number"))
+    for row in sorted(unbalanced, key=lambda row: numbers[row["voucher_id"]]):
         debit, credit = amount(row["debit"]), amount(row["credit"])
-        result.add({"voucher": row["voucher__number"], "debit": debit, "credit": credit, "difference": debit - credit})
+        result.add({"voucher": numbers[row["voucher_id"]], "debit": debit, "credit": credit, "difference": debit - credit})
     return result
 
 
@@ -156,16 +158,28 @@ def check_settled_within_existing() -> CheckResult:
     for ref, qty, qty_settled, cost, settled in beyond:
         result.add({"transaction": ref, "qty": quantity(qty), "qty_settled": quantity(qty_settled),
                     "value": amount(cost), "value_settled": amount(settled)})
-    active = Settlement.objects.filter(run__is_cancelled=False)
-    for side in ("issue", "receipt"):
-        over = (active.filter(**{f"{side}__isnull": False}).values(f"{side}__ref", f"{side}__qty")
-                .annotate(settled=Sum("qty")).filter(settled__gt=Abs(F(f"{side}__qty")) + Value(Decimal("0.000001"),
-                                                                                                  output_field=DecimalField(**QUANTITY_FIELD)))
-                .order_by(f"{side}__ref"))
-        for row in over:
-            result.add({"transaction": row[f"{side}__ref"], "qty": quantity(row[f"{side}__qty"]),
-                        "settled_by_settlements": quantity(row["settled"])})
+    with connection.cursor() as cursor:
+        cursor.execute(SETTLED_BEYOND_SQL)
+        for ref, qty, settled in cursor.fetchall():
+            result.add({"transaction": ref, "qty": quantity(qty), "settled_by_settlements": quantity(settled)})
     return result
+
+
+# Each transaction's quantity settled by active settlements, issue and receipt side together: one
+# grouped pass over the settlements, then one join with the transactions for the few that exceed.
+SETTLED_BEYOND_SQL = """
+SELECT t.ref, t.qty, s.settled FROM (
+    SELECT u.id, SUM(u.qty) AS settled FROM (
+        SELECT s.issue_id AS id, s.qty FROM closing_settlement s JOIN closing_closingrun r ON r.id = s.run_id
+         WHERE NOT r.is_cancelled AND s.issue_id IS NOT NULL
+        UNION ALL
+        SELECT s.receipt_id, s.qty FROM closing_settlement s JOIN closing_closingrun r ON r.id = s.run_id
+         WHERE NOT r.is_cancelled AND s.receipt_id IS NOT NULL
+    ) u GROUP BY u.id
+) s JOIN inventory_inventorytransaction t ON t.id = s.id
+ WHERE s.settled > ABS(t.qty) + 0.000001
+ ORDER BY t.ref
+"""
 
 
 def check_on_hand_equals_transactions() -> CheckResult:

@@ -196,8 +196,25 @@ def test_it_runs_an_account_statement_with_a_running_balance(company):
     post(company, date(2026, 1, 5), ("1400", "24.00"), ("2100", "-24.00"))
     post(company, date(2026, 1, 9), ("5000", "30.00"), ("1400", "-30.00"))
 
-    opening, rows = account_statement(account=company.accounts["1400"], date_from=date(2026, 1, 1))
+    statement = account_statement(account=company.accounts["1400"], date_from=date(2026, 1, 1))
 
-    assert opening == D("100.00")
-    assert [(row["line"].voucher.date, row["balance"]) for row in rows] == [
+    assert statement.opening == D("100.00")
+    assert (statement.debit, statement.credit, statement.closing, statement.count) == (
+        D("24.00"), D("30.00"), D("94.00"), 2)
+    assert [(row["line"].voucher.date, row["balance"]) for row in statement.rows] == [
         (date(2026, 1, 5), D("124.00")), (date(2026, 1, 9), D("94.00"))]
+
+
+def test_it_pages_an_account_statement_with_the_balance_carried_into_each_page(company):
+    for day, amount in enumerate(("10.00", "-4.00", "7.50", "-1.25", "3.00"), start=2):
+        post(company, date(2026, 1, day), ("1400", amount), ("3900", str(-D(amount))))
+    post(company, date(2026, 1, 1), ("1400", "1.00"), ("3900", "-1.00"))  # posted last, dated first
+
+    statement = account_statement(account=company.accounts["1400"])
+    whole = [row["balance"] for row in statement.rows]
+
+    assert whole == [D("1.00"), D("11.00"), D("7.00"), D("14.50"), D("13.25"), D("16.25")]
+    assert [row["balance"] for row in statement.rows[2:4]] == whole[2:4]  # the page starts at 11.00 carried
+    assert [row["balance"] for row in statement.rows[4:10]] == whole[4:]
+    assert statement.rows[-1]["balance"] == statement.closing == D("16.25")
+    assert len(statement.rows) == 6
