@@ -8,6 +8,8 @@ group), so that the ledger agrees with the subledger, the book checks are green 
 read a ledger of realistic size. Not for a database with real data in it."""
 
 import random
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -15,6 +17,8 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
+from closing import services
+from closing.models import ClosingRun
 from inventory.models import CostDimension, InventoryTransaction, Item, ItemGroup, ItemModelGroup, OnHand, Site, Warehouse
 from ledger.bulk import copy_rows
 from ledger.errors import DomainError
@@ -263,3 +267,19 @@ def baseline_query() -> None:
     with connection.cursor() as cursor:
         cursor.execute(BASELINE_SQL)
         cursor.fetchone()
+
+
+def timed(step: Callable[[], object]) -> float:
+    """Seconds `step` takes, to the hundredth."""
+    started = time.perf_counter()
+    step()
+    return round(time.perf_counter() - started, 2)
+
+
+def run_to_end(run: ClosingRun, workers: int) -> ClosingRun:
+    """Execute a started run with `workers` bundles at once and return it ended; a run that does not
+    end (fails or pauses) is refused with a DomainError, which the commands show as their error."""
+    run = services.run_execute(run_id=run.pk, workers=workers)
+    if run.status != ClosingRun.Status.ENDED:
+        raise DomainError(f"{run.number} did not end: {run.status} {run.error}")
+    return run

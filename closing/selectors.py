@@ -194,7 +194,7 @@ def run_adjustments(*, run: ClosingRun) -> QuerySet[CostAdjustment]:
     return CostAdjustment.objects.filter(run=run).select_related("transaction", "transaction__item").order_by("id")
 
 
-def _voucher_source(run: ClosingRun) -> tuple[ClosingRun, int]:
+def voucher_source(run: ClosingRun) -> tuple[ClosingRun, int]:
     """A reversal's voucher takes back the reversed run's adjustments: those rows, with the sign turned."""
     if run.run_type == ClosingRun.RunType.REVERSAL and run.reverses_id:
         return run.reverses, -1
@@ -218,7 +218,7 @@ def run_account_adjustments(*, run: ClosingRun, account: MainAccount) -> QuerySe
     """The adjustments behind the run's voucher lines on one account: those whose transaction posts
     to it (as inventory or offset account) and that reach the ledger, each with its signed effect
     on the account (debit positive), as the voucher was built (services._voucher_lines)."""
-    source, sign = _voucher_source(run)
+    source, sign = voucher_source(run)
     on_inventory = Q(transaction__inventory_account=account)
     if source.run_type == ClosingRun.RunType.ON_HAND_ADJUSTMENT:
         on_offset = Q(offset_account=account)

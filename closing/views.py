@@ -309,11 +309,6 @@ ON_HAND_FIGURES = ("new_value", "new_unit_cost", "percent")
 TRANSACTION_FIGURES = ("new_value", "new_unit_cost")
 
 
-def _errors_on(form, error: DomainError) -> None:
-    for message in error.errors:
-        form.add_error(error.field if error.field in form.fields else None, message)
-
-
 @require_permission(ADJUST_INVENTORY)
 def on_hand_adjustment(request: HttpRequest) -> HttpResponse:
     """Adjustment > On-hand: select on-hand inventory (query string), enter a new value, cost price
@@ -339,7 +334,7 @@ def on_hand_adjustment(request: HttpRequest) -> HttpResponse:
                                                           warehouse_id=line["warehouse_id"], label=line["label"], **figures))
             run = on_hand_adjust(changes=changes, user=request.user, **posting.cleaned_data)
         except DomainError as error:
-            _errors_on(posting, error)
+            _show_error(posting, error)
         else:
             messages.success(request, f"On-hand adjustment {run.number} posted on {run.date:%Y-%m-%d}: "
                                       f"{run.adjustments_count} receipt(s) revalued.")
@@ -372,7 +367,7 @@ def transaction_adjustment(request: HttpRequest) -> HttpResponse:
             run = transaction_adjust(changes=changes, on=data["date"], specification=data["specification"],
                                      update_ledger=data["update_ledger"], note=data["note"], user=request.user)
         except DomainError as error:
-            _errors_on(posting, error)
+            _show_error(posting, error)
         else:
             messages.success(request, f"Transaction adjustment {run.number} posted on {run.date:%Y-%m-%d}: "
                                       f"{run.adjustments_count} receipt(s) adjusted.")
@@ -397,7 +392,7 @@ def parameters(request: HttpRequest) -> HttpResponse:
         try:
             services.parameters_update(user=request.user, **{name: form.cleaned_data[name] for name in form.fields})
         except DomainError as error:
-            _errors_on(form, error)
+            _show_error(form, error)
         else:
             messages.success(request, "Inventory parameters saved.")
             return redirect("closing:parameters")

@@ -17,30 +17,6 @@ class JournalCreateForm(forms.Form):
     )
 
 
-class JournalLineForm(forms.Form):
-    date = forms.DateField(widget=DateInput)
-    item = forms.CharField(max_length=40, label="Item number")
-    qty = forms.DecimalField(max_digits=20, decimal_places=6, label="Quantity",
-                             help_text="Positive = receipt, negative = issue (transfers: positive).")
-    unit_cost = forms.DecimalField(max_digits=20, decimal_places=6, required=False, min_value=0,
-                                   help_text="Receipts only; issues and transfers are costed at the running average.")
-    warehouse = forms.ModelChoiceField(queryset=Warehouse.objects.select_related("site"))
-    to_warehouse = forms.ModelChoiceField(queryset=Warehouse.objects.select_related("site"), required=False,
-                                          label="To warehouse (transfer)")
-    tracking_number = forms.CharField(max_length=60, required=False, label="Lot/serial number")
-    expiry_date = forms.DateField(widget=DateInput, required=False)
-
-    def clean_item(self):
-        number = self.cleaned_data["item"].strip()
-        try:
-            return Item.objects.select_related("item_group", "model_group").get(number=number)
-        except Item.DoesNotExist:
-            raise forms.ValidationError(f"There is no item {number}.") from None
-
-    def site(self) -> Site:
-        return self.cleaned_data["warehouse"].site
-
-
 class ItemNumberField(forms.CharField):
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 40)
@@ -55,6 +31,23 @@ class ItemNumberField(forms.CharField):
             return Item.objects.select_related("item_group", "model_group").get(number=number)
         except Item.DoesNotExist:
             raise forms.ValidationError(f"There is no item {number}.") from None
+
+
+class JournalLineForm(forms.Form):
+    date = forms.DateField(widget=DateInput)
+    item = ItemNumberField()
+    qty = forms.DecimalField(max_digits=20, decimal_places=6, label="Quantity",
+                             help_text="Positive = receipt, negative = issue (transfers: positive).")
+    unit_cost = forms.DecimalField(max_digits=20, decimal_places=6, required=False, min_value=0,
+                                   help_text="Receipts only; issues and transfers are costed at the running average.")
+    warehouse = forms.ModelChoiceField(queryset=Warehouse.objects.select_related("site"))
+    to_warehouse = forms.ModelChoiceField(queryset=Warehouse.objects.select_related("site"), required=False,
+                                          label="To warehouse (transfer)")
+    tracking_number = forms.CharField(max_length=60, required=False, label="Lot/serial number")
+    expiry_date = forms.DateField(widget=DateInput, required=False)
+
+    def site(self) -> Site:
+        return self.cleaned_data["warehouse"].site
 
 
 class ReclassificationLineForm(forms.Form):

@@ -75,7 +75,7 @@ def journal_vouchers(*, journal: Journal) -> QuerySet[Voucher]:
 
 def item_counting_history(*, item: Item) -> QuerySet[CountingHistory]:
     return CountingHistory.objects.filter(item=item).select_related(
-        "site", "warehouse", "counted_by", "journal_line__journal").order_by("-date", "-id")
+        "site", "warehouse", "warehouse__site", "counted_by", "journal_line__journal").order_by("-date", "-id")
 
 
 def standard_journal_list() -> QuerySet[StandardJournal]:

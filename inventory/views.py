@@ -192,7 +192,7 @@ def journal_detail(request: HttpRequest, number: str) -> HttpResponse:
             else:
                 messages.success(request, "Line added.")
                 return redirect(journal)
-    lines = journal.lines.select_related("item", "site", "warehouse", "to_warehouse__site").prefetch_related("transactions")
+    lines = journal.lines.select_related("item", "site", "warehouse", "warehouse__site", "to_warehouse__site").prefetch_related("transactions")
     context = {
         "journal": journal, "lines": lines, "form": form, "can_edit": can_edit,
         "can_post": not journal.is_posted and request.user.has_perm(POST_JOURNAL),

@@ -54,3 +54,14 @@ def unit_cost_of(amount: Decimal, quantity: Decimal) -> Decimal:
     if quantity == ZERO:
         return ZERO
     return round_unit_cost(amount / quantity)
+
+
+def summed_amount(value) -> Decimal:
+    """A database sum as an amount: the backends return their own precision (SQLite a float-like
+    decimal, None for no rows), so it is rounded here, in Python, to the cent."""
+    return round_amount(Decimal(str(value))) if value is not None else ZERO
+
+
+def summed_quantity(value) -> Decimal:
+    """A database sum as a quantity, rounded in Python to six places (None for no rows: zero)."""
+    return round_quantity(Decimal(str(value))) if value is not None else ZERO

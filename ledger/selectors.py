@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db.models import Count, Prefetch, QuerySet, Sum
 
 from ledger.models import MainAccount, Voucher, VoucherLine
-from ledger.money import ZERO, round_amount
+from ledger.money import ZERO, summed_amount
 
 
 def account_list() -> QuerySet[MainAccount]:
@@ -34,12 +34,6 @@ def vouchers_of_transaction(*, transaction) -> list[dict]:
     return list(grouped.values())
 
 
-def _amount(value) -> Decimal:
-    """Database sums come back with the backend's own precision (SQLite: a float-like decimal);
-    round them in Python to the cent."""
-    return round_amount(Decimal(str(value))) if value is not None else ZERO
-
-
 def trial_balance(*, date_from: date, date_to: date) -> list[dict]:
     """Opening balance, debit and credit turnover and closing balance per account. Storno lines are
     negative amounts on their own side, so they reduce that side's turnover (the convention storno
@@ -50,12 +44,12 @@ def trial_balance(*, date_from: date, date_to: date) -> list[dict]:
     opening = VoucherLine.objects.filter(date__lt=date_from).values("account").annotate(
         debit=Sum("debit"), credit=Sum("credit"))
     for row in opening:
-        rows[row["account"]]["opening"] = _amount(row["debit"]) - _amount(row["credit"])
+        rows[row["account"]]["opening"] = summed_amount(row["debit"]) - summed_amount(row["credit"])
     turnover = VoucherLine.objects.filter(date__gte=date_from, date__lte=date_to).values("account").annotate(
         debit=Sum("debit"), credit=Sum("credit"))
     for row in turnover:
-        rows[row["account"]]["debit"] = _amount(row["debit"])
-        rows[row["account"]]["credit"] = _amount(row["credit"])
+        rows[row["account"]]["debit"] = summed_amount(row["debit"])
+        rows[row["account"]]["credit"] = summed_amount(row["credit"])
     accounts = {account.pk: account for account in MainAccount.objects.filter(pk__in=rows)}
     result = []
     for account_id, row in rows.items():
@@ -74,9 +68,6 @@ class AccountStatement:
     """One account's ledger lines in a period, with the balance before it and after it. `rows` is a
     lazy sequence: a page of it is one indexed query, however many lines the account has."""
 
-    account: MainAccount
-    date_from: date | None
-    date_to: date | None
     opening: Decimal
     debit: Decimal
     credit: Decimal
@@ -116,27 +107,25 @@ class StatementRows(Sequence):
         if start:
             # Summed over the first `start` entries of the covering index, without visiting the table.
             totals = self._lines.values("debit", "credit")[:start].aggregate(d=Sum("debit"), c=Sum("credit"))
-            balance += _amount(totals["d"]) - _amount(totals["c"])
+            balance += summed_amount(totals["d"]) - summed_amount(totals["c"])
         # The page's lines are found in the covering index first (skipping `start` entries there
         # is cheap), then read with their voucher, item and transaction: an OFFSET over the joined
         # rows would join every skipped line too.
         ids = list(self._lines.values_list("id", flat=True)[start:stop])
         lines = self._detailed().filter(pk__in=ids).in_bulk()
-        return self._with_balances([lines[pk] for pk in ids], balance)
+        return list(self._with_balances([lines[pk] for pk in ids], balance))
 
     def __iter__(self):
-        return iter(self._with_balances(self._detailed().iterator(chunk_size=2000), self._opening))
+        return self._with_balances(self._detailed().iterator(chunk_size=2000), self._opening)
 
     def _detailed(self) -> QuerySet[VoucherLine]:
         return self._lines.select_related("voucher", "item", "inventory_transaction")
 
     @staticmethod
     def _with_balances(lines, balance: Decimal):
-        rows = []
         for line in lines:
-            balance += line.debit - line.credit
-            rows.append({"line": line, "balance": balance})
-        return rows
+            balance += line.amount
+            yield {"line": line, "balance": balance}
 
 
 def account_statement(*, account: MainAccount, date_from: date | None = None, date_to: date | None = None
@@ -146,14 +135,13 @@ def account_statement(*, account: MainAccount, date_from: date | None = None, da
     opening = ZERO
     if date_from:
         before = lines.filter(date__lt=date_from).aggregate(d=Sum("debit"), c=Sum("credit"))
-        opening = _amount(before["d"]) - _amount(before["c"])
+        opening = summed_amount(before["d"]) - summed_amount(before["c"])
         lines = lines.filter(date__gte=date_from)
     if date_to:
         lines = lines.filter(date__lte=date_to)
     period = lines.aggregate(d=Sum("debit"), c=Sum("credit"), n=Count("id"))
-    return AccountStatement(account=account, date_from=date_from, date_to=date_to, opening=opening,
-                            debit=_amount(period["d"]), credit=_amount(period["c"]), count=period["n"],
-                            rows=StatementRows(lines, opening, period["n"]))
+    return AccountStatement(opening=opening, debit=summed_amount(period["d"]), credit=summed_amount(period["c"]),
+                            count=period["n"], rows=StatementRows(lines, opening, period["n"]))
 
 
 def unbalanced_vouchers() -> list[str]:

@@ -172,7 +172,7 @@ def reversing_lines(*, voucher: Voucher, storno: bool, description: str = "") ->
     item group, item and transaction. With storno, a line that was an ordinary posting comes back
     as a negative amount on its own side and a storno line comes back as an ordinary posting, so
     the turnover of both sides returns to what it was before the voucher."""
-    return [LineSpec(account=line.account, amount=-(line.debit - line.credit), storno=storno and not line.is_storno,
+    return [LineSpec(account=line.account, amount=-line.amount, storno=storno and not line.is_storno,
                      description=description or line.description, item_id=line.item_id,
                      item_group_id=line.item_group_id, transaction_id=line.inventory_transaction_id)
             for line in voucher.lines.select_related("account").order_by("id")]

@@ -15,8 +15,6 @@ class Series:
 
 
 def _ticks(low: Decimal, high: Decimal, count: int = 4) -> list[Decimal]:
-    if high == low:
-        return [low]
     step = (high - low) / count
     return [low + step * index for index in range(count + 1)]
 

@@ -26,7 +26,7 @@ from django.db.models import Case, DecimalField, F, Q, Sum, Value, When
 from django.db.models.functions import Abs
 from django.utils import timezone
 
-from inventory.models import FINANCIAL_STATUSES, InventoryTransaction, OnHand
+from inventory.models import FINANCIAL_STATUSES, InventoryTransaction, Item, OnHand
 from ledger.models import Voucher, VoucherLine
 from ledger.money import AMOUNT_FIELD, QUANTITY_FIELD, ZERO
 from reports.selectors import amount, quantity, reconciliation
@@ -182,6 +182,14 @@ SELECT t.ref, t.qty, s.settled FROM (
 """
 
 
+ON_HAND_FIGURES = ("physical_qty", "financial_qty", "financial_value", "physical_value")
+
+
+def _on_hand_figures(row: dict) -> dict[str, Decimal]:
+    """An on-hand row's four figures (or the transactions' sums of them), rounded like the books."""
+    return {name: (quantity if name.endswith("_qty") else amount)(row[name]) for name in ON_HAND_FIGURES}
+
+
 def check_on_hand_equals_transactions() -> CheckResult:
     result = CheckResult("on_hand_equals_transactions", "On-hand equals the sum of the transactions")
     financial = Q(status__in=FINANCIAL_STATUSES)
@@ -196,24 +204,19 @@ def check_on_hand_equals_transactions() -> CheckResult:
             physical_value=Sum(Case(When(financial, then=Value(0)), default=F("cost_amount_physical") + F("cost_amount_adjustment"),
                                     output_field=decimal)),
     ).order_by():
-        sums[tuple(row[key] for key in keys)] = {
-            "physical_qty": quantity(row["physical_qty"]), "financial_qty": quantity(row["financial_qty"]),
-            "financial_value": amount(row["financial_value"]), "physical_value": amount(row["physical_value"])}
+        sums[tuple(row[key] for key in keys)] = _on_hand_figures(row)
     cached = {tuple(row[key] for key in keys): row for row in OnHand.objects.values(
         *keys, "item__number", "site__code", "warehouse__code", "physical_qty", "financial_qty", "financial_value",
         "physical_value")}
-    zero = {"physical_qty": ZERO, "financial_qty": ZERO, "financial_value": ZERO, "physical_value": ZERO}
+    zero = _on_hand_figures(dict.fromkeys(ON_HAND_FIGURES))
     numbers = {}
     missing = {key[0] for key in sums if key not in cached}
     if missing:
-        from inventory.models import Item
         numbers = dict(Item.objects.filter(pk__in=missing).values_list("pk", "number"))
     for key in sorted(set(sums) | set(cached), key=lambda key: tuple(str(part) for part in key)):
         expected = sums.get(key, zero)
         row = cached.get(key)
-        have = ({"physical_qty": quantity(row["physical_qty"]), "financial_qty": quantity(row["financial_qty"]),
-                 "financial_value": amount(row["financial_value"]), "physical_value": amount(row["physical_value"])}
-                if row else zero)
+        have = _on_hand_figures(row) if row else zero
         for name, value in expected.items():
             if have[name] != value:
                 where = (f"{row['item__number']} {row['site__code']}/{row['warehouse__code']}" if row

@@ -25,6 +25,7 @@ from django.db.models import Case, Count, DecimalField, F, Q, QuerySet, Sum, Val
 from django.db.models.functions import Abs, Coalesce
 
 from closing.models import ClosingLog, ClosingRun, CostAdjustment
+from closing.selectors import voucher_source
 from inventory.models import (
     FINANCIAL_STATUSES,
     InventoryTransaction,
@@ -35,28 +36,15 @@ from inventory.models import (
     Warehouse,
 )
 from ledger.models import MainAccount, Voucher, VoucherLine
-from ledger.money import (
-    AMOUNT_FIELD,
-    QUANTITY_FIELD,
-    ZERO,
-    round_amount,
-    round_quantity,
-)
+from ledger.money import AMOUNT_FIELD, QUANTITY_FIELD, ZERO, round_amount
+from ledger.money import summed_amount as amount
+from ledger.money import summed_quantity as quantity
 
 AMOUNT = DecimalField(**AMOUNT_FIELD)
 QUANTITY = DecimalField(**QUANTITY_FIELD)
 # How many rows a drill-down lists before it says "and N more" (a million transactions without
 # voucher is one finding, not a page of a million rows).
 DETAIL_LIMIT = 500
-
-
-def amount(value) -> Decimal:
-    """Database sums come back with the backend's own precision (SQLite: float-like): to the cent."""
-    return round_amount(Decimal(str(value))) if value is not None else ZERO
-
-
-def quantity(value) -> Decimal:
-    return round_quantity(Decimal(str(value))) if value is not None else ZERO
 
 
 # -- value as of a date -------------------------------------------------------------------------
@@ -193,8 +181,9 @@ def inventory_value(*, as_of: date | None, transactions: QuerySet[InventoryTrans
     transactions = InventoryTransaction.objects.all() if transactions is None else transactions
     keys = ["item__item_group_id", "item_id", "site_id", "warehouse_id"]
     values = subledger_values(transactions=transactions, as_of=as_of, keys=keys)
-    items = dict(Item.objects.filter(pk__in={key[1] for key in values}).values_list("pk", "number"))
-    names = dict(Item.objects.filter(pk__in={key[1] for key in values}).values_list("pk", "name"))
+    items, names = {}, {}
+    for pk, number, name in Item.objects.filter(pk__in={key[1] for key in values}).values_list("pk", "number", "name"):
+        items[pk], names[pk] = number, name
     groups = {group.pk: group.code for group in ItemGroup.objects.all()}
     sites = {site.pk: site.code for site in Site.objects.all()}
     warehouses = {warehouse.pk: warehouse.code for warehouse in Warehouse.objects.all()}
@@ -285,10 +274,8 @@ def _run_expected(*, runs: list[ClosingRun], accounts) -> dict[tuple[int, int, i
     services `_voucher_lines`). A reversal carries its target's amounts the other way."""
     sources: dict[int, tuple[int, int]] = {}  # adjustment run -> (voucher, sign)
     for run in runs:
-        if run.run_type == ClosingRun.RunType.REVERSAL and run.reverses_id:
-            sources[run.reverses_id] = (run.voucher_id, -1)
-        else:
-            sources[run.pk] = (run.voucher_id, 1)
+        source, sign = voucher_source(run)
+        sources[source.pk] = (run.voucher_id, sign)
     expected: dict[tuple[int, int, int | None], Decimal] = defaultdict(lambda: ZERO)
     if not sources:
         return expected
@@ -513,8 +500,7 @@ def close_summary(*, run: ClosingRun, largest: int = 20, items: int = 100) -> di
     """What a run changed, to print and sign: cost-of-goods-sold change per item group and per item
     (an issue's adjustment signed like the issue, so COGS moves by its opposite), the largest
     adjustments, and the items left with open issues."""
-    source = run.reverses if run.run_type == ClosingRun.RunType.REVERSAL and run.reverses_id else run
-    sign = -1 if source is not run else 1
+    source, sign = voucher_source(run)
     adjustments = CostAdjustment.objects.filter(run=source)
     # One pass over the run's adjustments, per item, issues and receipts apart; the item groups'
     # figures are the sums of their items'.
@@ -580,13 +566,12 @@ def item_cost_history(*, item: Item) -> dict:
         period = issues.filter(date_financial__lte=close.date)
         if previous is not None:
             period = period.filter(date_financial__gt=previous.date)
-        totals = period.aggregate(qty=Sum("qty"), posted=Sum("cost_amount_posted"))
+        totals = period.aggregate(qty=Sum("qty"), posted=Sum("cost_amount_posted"), adjusted=Sum("cost_amount_adjustment"))
         later = CostAdjustment.objects.filter(transaction__in=period.values("pk"), run__is_cancelled=False,
                                               run__id__gt=close.pk).aggregate(total=Sum("amount"))["total"]
-        adjusted = period.aggregate(total=Sum("cost_amount_adjustment"))["total"]
         qty = quantity(totals["qty"])
         if qty:
-            value = amount(totals["posted"]) + amount(adjusted) - amount(later)
+            value = amount(totals["posted"]) + amount(totals["adjusted"]) - amount(later)
             settled.append({"date": close.date, "unit_cost": round_amount(value / qty), "run": close.number})
         previous = close
     return {"posting": posting, "settled": settled}

@@ -675,6 +675,8 @@ def closing_reverse(*, user=None, recalculations_from: date | None = None, lates
             if target.voucher_id:
                 # The reversing voucher is dated like the voucher it takes back.
                 guard.check(target.date)
+        _roomy_sorts(256)
+        _refresh_statistics(*RUN_TABLES)
         for target in targets:
             reversed_runs.append(_reverse_run(target, user))
     return reversed_runs
@@ -685,8 +687,6 @@ def _noun(run: ClosingRun) -> str:
 
 
 def _reverse_run(target: ClosingRun, user) -> ClosingRun:
-    _roomy_sorts(256)
-    _refresh_statistics(*RUN_TABLES)
     reversal = ClosingRun.objects.create(
         number=number_next(code="closing"), run_type=ClosingRun.RunType.REVERSAL, date=target.date,
         specification=target.specification, status=ClosingRun.Status.RUNNING, reverses=target,

@@ -25,11 +25,10 @@ from closing.signals import run_ended_after_commit
 from inventory.models import CostDimension, InventoryTransaction, ValuationMethod
 from ledger.bulk import apply_deltas
 from ledger.errors import DomainError
-from ledger.money import ZERO, round_amount
+from ledger.money import AMOUNT_PLACES, ZERO, round_amount
 from ledger.services import PeriodGuard, audit_record, number_next
 
 HUNDRED = Decimal(100)
-CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -96,10 +95,10 @@ def _shares(receipts: list[InventoryTransaction], total: Decimal) -> dict[int, D
     add up to the total and none goes below zero."""
     open_qty = sum((receipt.open_qty for receipt in receipts), ZERO)
     exact = {receipt.pk: total * receipt.open_qty / open_qty for receipt in receipts}
-    shares = {pk: share.quantize(CENT, rounding=ROUND_DOWN) for pk, share in exact.items()}
-    left = int((total - sum(shares.values(), ZERO)) / CENT)
+    shares = {pk: share.quantize(AMOUNT_PLACES, rounding=ROUND_DOWN) for pk, share in exact.items()}
+    left = int((total - sum(shares.values(), ZERO)) / AMOUNT_PLACES)
     for pk in sorted(exact, key=lambda pk: (-(exact[pk] - shares[pk]), pk))[:left]:
-        shares[pk] += CENT
+        shares[pk] += AMOUNT_PLACES
     return shares
 
 
@@ -233,10 +232,11 @@ def _adjustable(txn: InventoryTransaction | None, ref: str, on: date) -> Invento
     if txn.qty_settled != ZERO:
         raise DomainError(f"Transaction {ref} is already settled for {txn.qty_settled} of {txn.qty}: adjust what is "
                           "still open with an on-hand adjustment.")
-    method = txn.item.model_group.valuation_method
-    if method in (ValuationMethod.STANDARD_COST, ValuationMethod.MOVING_AVERAGE):
+    model_group = txn.item.model_group
+    if not model_group.settles:
         raise DomainError(f"Transaction {ref}: item {txn.item.number} is valued at "
-                          f"{ValuationMethod(method).label.lower()}, which no close settles: it is not adjusted here.")
+                          f"{ValuationMethod(model_group.valuation_method).label.lower()}, which no close settles: "
+                          "it is not adjusted here.")
     if txn.date_financial > on:
         raise DomainError(f"Transaction {ref} is invoiced on {txn.date_financial:%Y-%m-%d}, after the posting date "
                           f"{on:%Y-%m-%d}.")
@@ -264,7 +264,7 @@ def _for_update(queryset: QuerySet) -> QuerySet:
 
 def _lock_dimensions(dimension_ids: set[int]) -> None:
     # Sorted, like PostingSession, so an adjustment and a posting never wait on each other in a circle.
-    list(CostDimension.objects.select_for_update().filter(pk__in=dimension_ids).order_by("pk").values_list("pk", flat=True))
+    list(CostDimension.objects.select_for_update().filter(pk__in=dimension_ids).order_by("key").values_list("pk", flat=True))
 
 
 def _post(*, run_type: str, on: date, deltas, specification: str, update_ledger: bool, note: str, user) -> ClosingRun:

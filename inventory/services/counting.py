@@ -37,6 +37,7 @@ from inventory.models import (
     SourceType,
     Warehouse,
 )
+from inventory.selectors import _plain
 from inventory.services.imports import ImportResult, _parse_number, _read
 from inventory.services.journals import journal_create, line_error, tracking_problems
 from inventory.services.posting import PostingSession, running_average
@@ -252,10 +253,8 @@ def counting_line_problems(*, journal: Journal, line) -> list[str]:
     item = line.item
     if line.counted_qty is None:
         problems.append("enter the counted quantity")
-    elif line.counted_qty < ZERO:
-        problems.append("a counted quantity cannot be below zero")
-    elif item.tracking == Item.Tracking.SERIAL and line.counted_qty not in (ZERO, ONE):
-        problems.append(f"{item.number} is serial-numbered: a serial number is counted as 0 or 1")
+    else:
+        problems += _count_problems(item, line.counted_qty)
     if line.unit_cost is not None:
         problems.append("a count is valued at the running average: leave the unit cost empty")
     if line.to_warehouse is not None or line.to_tracking_number or line.to_expiry_date:
@@ -379,11 +378,6 @@ def count_sheet_csv(*, journal: Journal, show_expected: bool = True) -> str:
     return out.getvalue()
 
 
-def _plain(value: Decimal) -> str:
-    text = f"{value.normalize():f}"
-    return "0" if text in ("-0", "0") else text
-
-
 def counting_import_csv(*, journal: Journal, text: str, user=None) -> ImportResult:
     """Counted quantities from a filled-in count sheet (its CSV, or any file with the columns
     `line,counted_qty`). The sheet's other columns may stay: when `item`, `warehouse` or
@@ -481,11 +475,9 @@ def counting_post_lines(*, session: PostingSession, journal: Journal, lines: lis
         item, latest = counted_items.get(line.item_id, (line.item, line.date))
         counted_items[line.item_id] = (item, max(latest, line.date))
     CountingHistory.objects.bulk_create(history)
-    groups = {group.pk: group for group in ItemGroup.objects.select_related("counting_period").filter(
-        pk__in={item.item_group_id for item, _ in counted_items.values()})}
     periods = {period.pk: period for period in CountingPeriod.objects.all()}
     for item, counted_on in counted_items.values():
-        period_id = item.counting_period_id or groups[item.item_group_id].counting_period_id
+        period_id = item.counting_period_id or item.item_group.counting_period_id
         item.last_counted_date = counted_on
         item.last_counted_by = counted_by
         item.next_counting_date = periods[period_id].next_date(counted_on) if period_id else None

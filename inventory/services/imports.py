@@ -325,6 +325,13 @@ def opening_import(*, text: str, posting_date: date, offset_account, description
     sites = {site.code: site for site in Site.objects.all()}
     warehouses = {(w.site_id, w.code): w for w in Warehouse.objects.all()}
     serials: dict[tuple[int, str], int] = {}
+    # Serial numbers of the file already on hand, in one query (the loop below writes nothing).
+    serial_items = {number: item for number, item in items.items() if item.tracking == Item.Tracking.SERIAL}
+    wanted = {(serial_items[row.get("item", "")].pk, row.get("tracking_number", "")) for _, row in raw
+              if row.get("item", "") in serial_items}
+    serials_on_hand = set(OnHand.objects.filter(
+        item_id__in={pk for pk, _ in wanted}, tracking_number__in={number for _, number in wanted},
+        physical_qty__gt=0).values_list("item_id", "tracking_number")) if wanted else set()
     lines: list[tuple[int, LineInput]] = []
     for line_number, row in raw:
         try:
@@ -357,7 +364,7 @@ def opening_import(*, text: str, posting_date: date, offset_account, description
                     raise DomainError(f"serial number {tracking} of {item.number} is already on line "
                                       f"{serials[(item.pk, tracking)]}")
                 serials[(item.pk, tracking)] = line_number
-                if OnHand.objects.filter(item=item, tracking_number=tracking, physical_qty__gt=0).exists():
+                if (item.pk, tracking) in serials_on_hand:
                     raise DomainError(f"serial number {tracking} of {item.number} is already on hand")
             lines.append((line_number, LineInput(date=posting_date, item=item, qty=qty, site=site, warehouse=warehouse,
                                                  unit_cost=unit_cost, tracking_number=tracking, expiry_date=expiry)))

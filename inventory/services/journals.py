@@ -233,8 +233,7 @@ def journal_post(*, journal: Journal, user=None) -> Journal:
                     try:
                         _post_line(session, journal, line, source_type)
                     except DomainError as error:
-                        raise DomainError(f"Line {line.line_number}: {error.message}",
-                                          errors=[f"Line {line.line_number}: {error.message}"]) from error
+                        raise line_error(line, error) from error
         journal.status = Journal.Status.POSTED
         journal.posted_by = user if getattr(user, "pk", None) else None
         journal.posted_at = timezone.now()

@@ -13,8 +13,9 @@ from playwright.sync_api import expect
 
 from closing import services
 from closing.models import ClosingRun
-from inventory.models import InventoryTransaction, SourceType
+from inventory.models import SourceType
 from inventory.services.posting import posting_session
+from tests.closing.nut_book import open_value
 from tests.factories import ItemFactory
 
 pytestmark = pytest.mark.browser
@@ -35,11 +36,6 @@ def closed_book(company):
     run = services.closing_start(request=services.RunRequest(run_type="closing", date=date(2026, 1, 31)))
     services.run_execute(run_id=run.pk)
     return nut
-
-
-def open_value(ref: str) -> D:
-    txn = InventoryTransaction.objects.get(ref=ref)
-    return txn.cost_amount - txn.cost_amount_settled
 
 
 def test_it_revalues_on_hand_inventory_from_the_adjustment_menu(closed_book, logged_in_page):

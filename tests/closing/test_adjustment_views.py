@@ -11,22 +11,17 @@ from django.urls import reverse
 
 from closing.models import ClosingRun, InventoryParameters
 from inventory.models import InventoryTransaction
+from tests.closing.nut_book import NUT_FIFO_BOOK
 
 ON_HAND = reverse("closing:adjust_on_hand")
 TRANSACTIONS = reverse("closing:adjust_transactions")
 PARAMETERS = reverse("closing:parameters")
-BOOK = """
-    R1,2026-01-02,NUT,10,10.00,financial
-    R2,2026-01-05,NUT,10,12.00,financial
-    R3,2026-01-08,NUT,5,14.00,financial
-    I1,2026-01-10,NUT,-12,,financial
-"""
 
 
 @pytest.fixture
 def closed(books):
     books.item("NUT", "FIFO")
-    books.post(BOOK)
+    books.post(NUT_FIFO_BOOK)
     books.close("2026-01-31")
     return books
 

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from closing import services
-from closing.benchmark import baseline_query, history_generate
+from closing.benchmark import baseline_query, history_generate, run_to_end, timed
 from closing.models import ClosingRun, InventoryParameters
 from closing.signals import run_ended, run_ends_unannounced
 from inventory.models import Item
@@ -46,7 +46,7 @@ class Command(BaseCommand):
             # The yardstick moves with the machine's load by up to 2x between single runs: the
             # median of three (all three are printed) keeps one lucky or unlucky run from setting
             # every ratio.
-            figures["baseline_runs"] = [self._timed(baseline_query) for _ in range(3)]
+            figures["baseline_runs"] = [timed(baseline_query) for _ in range(3)]
             figures["baseline_seconds"] = statistics.median(figures["baseline_runs"])
 
             close = services.RunRequest(run_type=ClosingRun.RunType.CLOSING, date=close_date)
@@ -56,8 +56,8 @@ class Command(BaseCommand):
             # The book checks that follow every run are timed on their own: they read the whole
             # ledger and subledger, whatever the close did, and run after it has committed.
             with run_ends_unannounced():
-                figures["close_seconds"] = self._timed(lambda: self._finish(run, workers))
-            figures["checks_after_close_seconds"] = self._timed(lambda: run_ended.send(sender="benchmark", run_id=run.pk))
+                figures["close_seconds"] = timed(lambda: run_to_end(run, workers))
+            figures["checks_after_close_seconds"] = timed(lambda: run_ended.send(sender="benchmark", run_id=run.pk))
             run.refresh_from_db()
             figures["checks_green"] = bool(run.checks.get("ok"))
             figures["settlements"] = run.settlements_count
@@ -69,11 +69,11 @@ class Command(BaseCommand):
                                                 items=selection)
             recalc_run = services.closing_start(request=recalculation)
             with run_ends_unannounced():
-                figures["recalculation_seconds"] = self._timed(lambda: self._finish(recalc_run, workers))
+                figures["recalculation_seconds"] = timed(lambda: run_to_end(recalc_run, workers))
                 services.closing_reverse(recalculations_from=history.last_date)
                 reversals = []
-                figures["reversal_seconds"] = self._timed(lambda: reversals.extend(services.closing_reverse()))
-            figures["checks_after_reversal_seconds"] = self._timed(
+                figures["reversal_seconds"] = timed(lambda: reversals.extend(services.closing_reverse()))
+            figures["checks_after_reversal_seconds"] = timed(
                 lambda: run_ended.send(sender="benchmark", run_id=reversals[0].pk))
         except DomainError as error:
             raise CommandError(error.message) from error
@@ -84,15 +84,3 @@ class Command(BaseCommand):
         figures["close_x_baseline"] = round(figures["close_seconds"] / baseline, 1)
         figures["reversal_x_baseline"] = round(figures["reversal_seconds"] / baseline, 1)
         self.stdout.write(json.dumps(figures))
-
-    @staticmethod
-    def _timed(step) -> float:
-        started = time.perf_counter()
-        step()
-        return round(time.perf_counter() - started, 2)
-
-    @staticmethod
-    def _finish(run: ClosingRun, workers: int) -> None:
-        run = services.run_execute(run_id=run.pk, workers=workers)
-        if run.status != ClosingRun.Status.ENDED:
-            raise CommandError(f"{run.number} did not end: {run.status} {run.error}")

@@ -17,6 +17,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from closing import services
+from closing.benchmark import run_to_end, timed
 from closing.models import ClosingRun
 from closing.selectors import latest_close
 from closing.signals import run_ends_unannounced
@@ -45,7 +46,7 @@ class Command(BaseCommand):
         figures: dict = {"transactions": InventoryTransaction.objects.count()}
         close = latest_close()
         if close is None:
-            figures["setup_close_seconds"] = self._timed(lambda: self._close(options["close_date"], options["workers"]))
+            figures["setup_close_seconds"] = timed(lambda: self._close(options["close_date"], options["workers"]))
             close = latest_close()
         client = self._client()
         pages = self._pages(close)
@@ -64,11 +65,9 @@ class Command(BaseCommand):
         try:
             run = services.closing_start(request=services.RunRequest(run_type=ClosingRun.RunType.CLOSING, date=on))
             with run_ends_unannounced():  # the checks are timed as a page below, not here
-                run = services.run_execute(run_id=run.pk, workers=workers)
+                run_to_end(run, workers)
         except DomainError as error:
             raise CommandError(error.message) from error
-        if run.status != ClosingRun.Status.ENDED:
-            raise CommandError(f"{run.number} did not end: {run.status} {run.error}")
 
     @staticmethod
     def _client() -> Client:
@@ -119,9 +118,3 @@ class Command(BaseCommand):
         if response.status_code != 200:
             raise CommandError(f"{name}: {url} answered {response.status_code}.")
         return elapsed
-
-    @staticmethod
-    def _timed(step) -> float:
-        started = time.perf_counter()
-        step()
-        return round(time.perf_counter() - started, 2)

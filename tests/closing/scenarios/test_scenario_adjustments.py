@@ -19,31 +19,20 @@ from decimal import Decimal as D
 import pytest
 
 from closing.models import ClosingRun, InventoryParameters
-from inventory.models import InventoryTransaction
 from ledger.selectors import unbalanced_vouchers
+from tests.closing.nut_book import NUT_FIFO_BOOK, open_value
 
 CLOSE = "2026-01-31"
-FIFO_BOOK = """
-    R1,2026-01-02,NUT,10,10.00,financial
-    R2,2026-01-05,NUT,10,12.00,financial
-    R3,2026-01-08,NUT,5,14.00,financial
-    I1,2026-01-10,NUT,-12,,financial
-"""
 
 
 @pytest.fixture
 def closed_fifo(books):
     books.item("NUT", "FIFO")
-    books.post(FIFO_BOOK)
+    books.post(NUT_FIFO_BOOK)
     books.close(CLOSE)
     assert books.costs("NUT") == {"R1": D("100.00"), "R2": D("120.00"), "R3": D("70.00"), "I1": D("-124.00")}
     assert books.open_receipts_value("NUT") == books.on_hand_value("NUT") == books.balance("1400") == D("166.00")
     return books
-
-
-def open_value(ref: str) -> D:
-    txn = InventoryTransaction.objects.get(ref=ref)
-    return txn.cost_amount - txn.cost_amount_settled
 
 
 # -- On-hand ------------------------------------------------------------------------------------
@@ -157,7 +146,7 @@ def test_it_refuses_to_reverse_the_close_before_the_adjustment_made_after_it(clo
 
 def test_it_refuses_an_on_hand_adjustment_before_the_first_close(books):
     books.item("NUT", "FIFO")
-    books.post(FIFO_BOOK)
+    books.post(NUT_FIFO_BOOK)
     before = books.counts()
 
     message = books.refused("adjust_on_hand", "--item", "NUT", "--value", "100")
