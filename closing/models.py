@@ -216,6 +216,29 @@ class CostAdjustment(models.Model):
         return f"{self.transaction_id} {self.amount}"
 
 
+class RunPostedAmount(models.Model):
+    """What a run's voucher posted on one account for one item group, written with the voucher.
+
+    A voucher summarized in total carries no item group on its lines; the reconciliation spreads its
+    lines over item groups by these rows instead of re-reading the run's adjustments, and its
+    drill-down compares the lines with them (a line edited afterwards no longer adds up)."""
+
+    run = models.ForeignKey(ClosingRun, on_delete=models.CASCADE, related_name="posted_amounts")
+    account = models.ForeignKey("ledger.MainAccount", on_delete=models.PROTECT, related_name="+")
+    item_group = models.ForeignKey("inventory.ItemGroup", on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(**AMOUNT_FIELD, help_text="Debit positive, credit negative.")
+
+    class Meta:
+        ordering = ["run_id", "account_id", "item_group_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "account", "item_group"], name="one_posted_amount_per_account_and_group"),
+            models.CheckConstraint(condition=~Q(amount=0), name="posted_amount_not_zero"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} {self.account_id}/{self.item_group_id} {self.amount}"
+
+
 class ClosingLog(models.Model):
     class Level(models.TextChoices):
         INFO = "info", "Info"

@@ -217,7 +217,7 @@ def run_voucher_accounts(*, run: ClosingRun) -> list[dict]:
 def run_account_adjustments(*, run: ClosingRun, account: MainAccount) -> QuerySet[CostAdjustment]:
     """The adjustments behind the run's voucher lines on one account: those whose transaction posts
     to it (as inventory or offset account) and that reach the ledger, each with its signed effect
-    on the account (debit positive), as the voucher was built (services._voucher_lines)."""
+    on the account (debit positive), as the voucher was built (services._posted_totals)."""
     source, sign = voucher_source(run)
     on_inventory = Q(transaction__inventory_account=account)
     if source.run_type == ClosingRun.RunType.ON_HAND_ADJUSTMENT:

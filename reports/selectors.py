@@ -22,9 +22,9 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Case, Count, DecimalField, F, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import Abs, Coalesce
+from django.db.models.functions import Abs
 
-from closing.models import ClosingLog, ClosingRun, CostAdjustment
+from closing.models import ClosingLog, ClosingRun, CostAdjustment, RunPostedAmount
 from closing.selectors import voucher_source
 from inventory.models import (
     FINANCIAL_STATUSES,
@@ -268,36 +268,12 @@ def _ledger_lines(as_of: date | None, accounts) -> QuerySet[VoucherLine]:
     return lines if as_of is None else lines.filter(date__lte=as_of)
 
 
-def _run_expected(*, runs: list[ClosingRun], accounts) -> dict[tuple[int, int, int | None], Decimal]:
-    """What each run's voucher should carry per (voucher, account, item group), from the run's own
-    adjustments: the inventory account of each transaction up, its offset account down (closing
-    services `_voucher_lines`). A reversal carries its target's amounts the other way."""
-    sources: dict[int, tuple[int, int]] = {}  # adjustment run -> (voucher, sign)
-    for run in runs:
-        source, sign = voucher_source(run)
-        sources[source.pk] = (run.voucher_id, sign)
-    expected: dict[tuple[int, int, int | None], Decimal] = defaultdict(lambda: ZERO)
-    if not sources:
-        return expected
-    # An adjustment reached the ledger when its transaction was financial by the run's date (or
-    # its model group posts physical inventory).
-    reaching = CostAdjustment.objects.filter(run_id__in=sources).filter(
-        Q(transaction__date_financial__lte=F("date")) | Q(transaction__item__model_group__post_physical_inventory=True))
-    # The other side: the adjustment's own offset account when it has one (an on-hand adjustment's
-    # cost revaluation account), else the transaction's.
-    reaching = reaching.annotate(inventory_side=F("transaction__inventory_account_id"),
-                                 offset_side=Coalesce("offset_account_id", "transaction__offset_account_id"))
-    # Both sides from one pass over the adjustments: grouped by the pair of accounts, which are few.
-    wanted = set(accounts)
-    rows = reaching.filter(Q(inventory_side__in=wanted) | Q(offset_side__in=wanted)).values(
-        "run_id", "inventory_side", "offset_side", "transaction__item__item_group_id").annotate(total=Sum("amount")).order_by()
-    for row in rows:
-        voucher_id, sign = sources[row["run_id"]]
-        for account_field, direction in (("inventory_side", 1), ("offset_side", -1)):
-            if row[account_field] in wanted:
-                expected[(voucher_id, row[account_field], row["transaction__item__item_group_id"])] += (
-                    amount(row["total"]) * direction * sign)
-    return expected
+def _posted_amounts(runs, accounts) -> dict[tuple[int, int, int], Decimal]:
+    """What the runs' vouchers posted per (voucher, account, item group) on these accounts, as
+    recorded when each voucher was written (RunPostedAmount)."""
+    return {(row["run__voucher_id"], row["account_id"], row["item_group_id"]): row["amount"]
+            for row in RunPostedAmount.objects.filter(run__in=runs, account_id__in=accounts).values(
+                "run__voucher_id", "account_id", "item_group_id", "amount")}
 
 
 def _summarized_run_vouchers(lines: QuerySet[VoucherLine]) -> list[ClosingRun]:
@@ -312,8 +288,9 @@ def reconciliation(*, as_of: date | None) -> Reconciliation:
     ledger was told) against the ledger's balance, and the difference.
 
     Posting lines carry their item group; a closing voucher summarized in total carries none, so
-    its lines are spread over item groups by the run's own adjustments; whatever of such a line
-    its run does not explain stays on a row without item group, as a difference."""
+    its lines are spread over item groups by what the run recorded it posted per item group;
+    whatever of such a line that does not explain stays on a row without item group, as a
+    difference."""
     accounts = inventory_account_ids()
     sub = subledger_values(transactions=InventoryTransaction.objects.filter(inventory_account__isnull=False), as_of=as_of,
                            keys=["inventory_account_id", "item__item_group_id"], ledger_only=True)
@@ -324,8 +301,7 @@ def reconciliation(*, as_of: date | None) -> Reconciliation:
         ledger[(row["account_id"], row["item_group_id"])] += amount(row["d"]) - amount(row["c"])
     summarized = _summarized_run_vouchers(lines)
     if summarized:
-        expected = _run_expected(runs=summarized, accounts=accounts)
-        for (voucher_id, account_id, group_id), value in expected.items():
+        for (_, account_id, group_id), value in _posted_amounts(summarized, accounts).items():
             ledger[(account_id, group_id)] += value
             ledger[(account_id, None)] -= value
     report = Reconciliation(as_of=as_of)
@@ -474,14 +450,15 @@ def reconciliation_details(*, as_of: date | None, account: MainAccount, item_gro
 
 
 def run_vouchers_disagreeing(*, as_of: date | None, accounts) -> list[dict]:
-    """Run vouchers whose lines on these accounts differ from what the runs' adjustments say."""
+    """Run vouchers whose lines on these accounts differ from what the runs posted (a line edited
+    after the fact)."""
     lines = _ledger_lines(as_of, accounts).filter(voucher__source=Voucher.Source.CLOSING)
     actual: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
     for row in lines.values("voucher_id", "account_id").annotate(d=Sum("debit"), c=Sum("credit")).order_by():
         actual[(row["voucher_id"], row["account_id"])] = amount(row["d"]) - amount(row["c"])
     runs = list(ClosingRun.objects.filter(voucher_id__in={voucher for voucher, _ in actual}))
     expected: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
-    for (voucher_id, account_id, _), value in _run_expected(runs=runs, accounts=accounts).items():
+    for (voucher_id, account_id, _), value in _posted_amounts(runs, accounts).items():
         expected[(voucher_id, account_id)] += value
     run_of = {run.voucher_id: run for run in runs}
     vouchers = Voucher.objects.in_bulk({voucher for voucher, _ in set(actual) | set(expected)})

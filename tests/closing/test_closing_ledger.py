@@ -13,11 +13,13 @@ value back on inventory (debit 1400, credit 5000), a dearer one takes it off.
 """
 
 from datetime import date
+from importlib import import_module
 from decimal import Decimal as D
 
 import pytest
+from django.apps import apps as django_apps
 
-from closing.models import ClosingRun, InventoryParameters
+from closing.models import ClosingRun, InventoryParameters, RunPostedAmount
 from inventory.models import ItemGroup
 from ledger.models import MainAccount, Voucher, VoucherLine
 from ledger.selectors import trial_balance, unbalanced_vouchers
@@ -149,6 +151,40 @@ def test_it_keeps_increases_and_storno_decreases_apart_with_specification_total(
         ("5000", None, None, D("-12.00"), D("0.00"), True),
         ("5000", None, None, D("14.00"), D("0.00"), False),
     ]
+
+
+def posted_amounts(run: ClosingRun) -> list[tuple[str, str, D]]:
+    return [(row.account.number, row.item_group.code, row.amount)
+            for row in run.posted_amounts.select_related("account", "item_group").order_by("account__number", "item_group__code")]
+
+
+def test_it_records_what_a_total_voucher_posted_per_item_group_and_the_reversal_the_opposite(three_items, storno):
+    three_items.close(CLOSE, "--specification", "total")
+    close = ClosingRun.objects.get(run_type=ClosingRun.RunType.CLOSING)
+
+    # The lines above say 1400 -2.00 in all (storno -12.00 and 14.00); per item group that is
+    # DEFAULT BOLT +6.00 NUT -14.00 and TOOLS SAW +6.00, net of storno.
+    assert posted_amounts(close) == [
+        ("1400", "DEFAULT", D("-8.00")), ("1400", "TOOLS", D("6.00")),
+        ("5000", "DEFAULT", D("8.00")), ("5000", "TOOLS", D("-6.00"))]
+
+    three_items.reverse()
+
+    reversal = ClosingRun.objects.get(run_type=ClosingRun.RunType.REVERSAL)
+    assert posted_amounts(reversal) == [(account, group, -value) for account, group, value in posted_amounts(close)]
+
+
+def test_the_migration_records_the_same_amounts_for_runs_posted_before_it(three_items):
+    three_items.close(CLOSE, "--specification", "total")
+    three_items.reverse()
+    three_items.close(CLOSE, "--specification", "item")
+    written = {run.number: posted_amounts(run) for run in ClosingRun.objects.all()}
+    RunPostedAmount.objects.all().delete()
+
+    import_module("closing.migrations.0007_run_posted_amounts").posted_amounts_fill(django_apps, None)
+
+    assert {run.number: posted_amounts(run) for run in ClosingRun.objects.all()} == written
+    assert sum(len(amounts) for amounts in written.values()) == 12  # 4 per run: close, reversal, close
 
 
 def test_it_cancels_the_turnover_when_a_storno_close_is_reversed(three_items, storno):
