@@ -14,8 +14,8 @@ set-based aggregate queries, so they stay fast on a million transactions.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -92,25 +92,38 @@ def _plain(value):
     return value
 
 
-def books_check(*, as_of: date | None = None, accounts: Iterable[int] | None = None) -> BooksCheck:
+# How many checks books_check runs (a queued book check's progress counts them).
+CHECK_COUNT = 4
+
+
+def books_check(*, as_of: date | None = None, accounts: Iterable[int] | None = None,
+                on_check_done: Callable[[CheckResult], None] | None = None) -> BooksCheck:
     """Run every check, as of a date (ledger and subledger up to it; the on-hand cache and the
     settlements are always as they stand now). `accounts` limits the ledger comparison to these
-    inventory accounts (a run's check looks at the accounts its voucher touched)."""
+    inventory accounts (a run's check looks at the accounts its voucher touched). `on_check_done`
+    hears of each check as it finishes (a queued book check counts them for its progress)."""
     checks = [partial(check_vouchers_balanced, as_of=as_of),
               partial(check_subledger_equals_ledger, as_of=as_of, accounts=list(accounts) if accounts is not None else None),
               check_settled_within_existing, check_on_hand_equals_transactions]
-    return BooksCheck(as_of=as_of, checked_at=timezone.now(), checks=_run_all(checks))
+    return BooksCheck(as_of=as_of, checked_at=timezone.now(), checks=_run_all(checks, on_check_done or (lambda result: None)))
 
 
-def _run_all(checks: list) -> list[CheckResult]:
+def _run_all(checks: list, on_check_done: Callable[[CheckResult], None]) -> list[CheckResult]:
     """The checks are independent scans of big tables: on PostgreSQL, outside a transaction (after a
     run has committed, or from the command), each runs on a connection of its own, so the database
     works on them at once instead of one after the other. Inside a transaction they must see its
-    uncommitted rows, so they run here, in turn."""
+    uncommitted rows, so they run here, in turn. `on_check_done` is called here, in this thread."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
-        return [check() for check in checks]
+        results = []
+        for check in checks:
+            results.append(check())
+            on_check_done(results[-1])
+        return results
     with ThreadPoolExecutor(max_workers=len(checks)) as pool:
-        return list(pool.map(_on_own_connection, checks))
+        futures = [pool.submit(_on_own_connection, check) for check in checks]
+        for future in as_completed(futures):
+            on_check_done(future.result())
+        return [future.result() for future in futures]
 
 
 def _on_own_connection(check) -> CheckResult:

@@ -11,4 +11,6 @@ urlpatterns = [
     path("reconciliation/details/", views.reconciliation_details, name="reconciliation_details"),
     path("close-summary/<int:pk>/", views.close_summary, name="close_summary"),
     path("checks/", views.book_checks, name="book_checks"),
+    path("checks/<int:pk>/", views.book_check_detail, name="book_check_detail"),
+    path("checks/<int:pk>/status.json", views.book_check_status, name="book_check_status"),
 ]

@@ -3,8 +3,8 @@ table as CSV and Excel with the page's filters applied (?_export=csv|xlsx)."""
 
 from datetime import date
 
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 from django_tables2.export import ExportMixin
@@ -14,10 +14,10 @@ from config.permissions import PermissionRequired, require_permission
 from inventory.models import InventoryTransaction, Item, ItemGroup
 from ledger.models import MainAccount
 from ledger.tables import export_response
-from reports import selectors
+from reports import jobs, selectors, services
 from reports.charts import Series, line_chart_svg
-from reports.checks import books_check
 from reports.filters import AsOfForm, InventoryValueFilter
+from reports.models import BookCheck
 from reports.tables import (
     CogsByItemTable,
     InventoryValueTable,
@@ -118,13 +118,50 @@ def close_summary(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "reports/close_summary.html", {"run": run, "summary": summary, "table": table})
 
 
+RECENT_CHECKS = 10
+
+
 @require_permission(VIEW_LEDGER)
 def book_checks(request: HttpRequest) -> HttpResponse:
-    """6. The book checks on demand: one click, the same checks as check_books."""
-    as_of = _as_of(request)
-    result = books_check(as_of=as_of) if "run" in request.GET else None
-    return render(request, "reports/book_checks.html",
-                  {"result": result.to_dict() if result else None, "as_of": as_of, "form": AsOfForm(request.GET or None)})
+    """6. The book checks on demand: one click queues them on a worker (they read every big table,
+    a few seconds on a million transactions), and the page follows the check and shows its result.
+    Without a check named, the latest one is shown."""
+    if request.method == "POST":
+        form = AsOfForm(request.POST)
+        if form.is_valid():
+            check = services.book_check_request(as_of=form.cleaned_data.get("as_of"), user=request.user,
+                                                enqueue=jobs.enqueue_book_check)
+            return redirect(check)
+        return _book_checks_page(request, form=form, status=400)
+    return _book_checks_page(request, check=BookCheck.objects.select_related("requested_by").first())
+
+
+@require_permission(VIEW_LEDGER)
+def book_check_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _book_checks_page(request, check=get_object_or_404(BookCheck.objects.select_related("requested_by"), pk=pk))
+
+
+def _book_checks_page(request: HttpRequest, *, check: BookCheck | None = None, form: AsOfForm | None = None,
+                      status: int = 200) -> HttpResponse:
+    latest_run = ClosingRun.objects.exclude(checks={}).only("pk", "number", "run_type", "checks").first()
+    return render(request, "reports/book_checks.html", {
+        "check": check, "result": check.result if check and check.status == BookCheck.Status.ENDED else None,
+        "as_of": check.as_of if check else None,
+        "form": form or AsOfForm(initial={"as_of": check.as_of} if check else None),
+        "recent": BookCheck.objects.select_related("requested_by")[:RECENT_CHECKS],
+        "latest_run": latest_run,
+    }, status=status)
+
+
+@require_permission(VIEW_LEDGER)
+def book_check_status(request: HttpRequest, pk: int) -> JsonResponse:
+    """What the book check page polls every second while the check waits or runs."""
+    check = get_object_or_404(BookCheck, pk=pk)
+    response = JsonResponse({"status": check.status, "status_label": check.get_status_display(), "live": check.is_live,
+                             "checks_done": check.checks_done, "checks_total": check.checks_total,
+                             "progress": check.progress_percent, "ok": check.ok})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def cost_history_context(*, item: Item) -> dict:

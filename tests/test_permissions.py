@@ -22,6 +22,7 @@ from inventory.services.journals import LineInput, journal_create, journal_line_
 from inventory.services.posting import posting_session
 from inventory.services.standard_journals import standard_journal_save
 from ledger.models import Voucher
+from reports.models import BookCheck
 
 D = Decimal
 ACCOUNTANT, CLERK, AUDITOR, STAFF = "ada_client", "carl_client", "audrey_client", "sam_client"
@@ -84,7 +85,9 @@ PAGES = {
         lambda objects: reverse("reports:reconciliation_details") + f"?as_of=2026-01-31&account={objects['account']}",
         EVERY_ROLE),
     "reports:close_summary": (route("reports:close_summary", "run"), EVERY_ROLE),
-    "reports:book_checks": (route("reports:book_checks", query="?run=1"), EVERY_ROLE),
+    "reports:book_checks": (route("reports:book_checks"), EVERY_ROLE),
+    "reports:book_check_detail": (route("reports:book_check_detail", "book_check"), EVERY_ROLE),
+    "reports:book_check_status": (route("reports:book_check_status", "book_check"), EVERY_ROLE),
     "inventory-value.csv": (route("reports:inventory_value", query="?_export=csv"), EVERY_ROLE),
     "inventory-value.xlsx": (route("reports:inventory_value", query="?_export=xlsx"), EVERY_ROLE),
     "reconciliation.csv": (route("reports:reconciliation", query="?_export=csv"), EVERY_ROLE),
@@ -126,7 +129,8 @@ def objects(company) -> dict:
     counting = counting_journal_create(description="Count WIDGET")
     counting_calculate(journal=counting, selection=Selection(date=date(2026, 1, 20)))
     standard = standard_journal_save(journal=journal, name="Monthly shrinkage")
-    return {"item": item.number, "transaction": receipt.pk, "journal": journal.number, "line": 1,
+    book_check = BookCheck.objects.create(checks_total=4)
+    return {"book_check": book_check.pk, "item": item.number, "transaction": receipt.pk, "journal": journal.number, "line": 1,
             "account": company.accounts["1400"].pk, "voucher": session.vouchers[0].number, "run": run.pk,
             "counting_journal": counting.number, "standard_journal": standard.pk}
 
@@ -294,6 +298,16 @@ def test_it_lets_an_auditor_validate_a_journal_without_changing_it(audrey_client
     assert audrey_client.post(url).status_code == 302
     assert nora_client.post(url).status_code == 403
     assert books() == before
+
+
+def test_it_lets_every_role_ask_for_the_book_checks(request, nora_client, objects):
+    # Checking the books only reads them (the check is queued and its result kept); a user without
+    # a role still may not.
+    for day, persona in enumerate(sorted(EVERY_ROLE), start=10):
+        response = request.getfixturevalue(persona).post(reverse("reports:book_checks"), {"as_of": f"2026-01-{day}"})
+        assert response.status_code == 302, persona
+    assert nora_client.post(reverse("reports:book_checks")).status_code == 403
+    assert BookCheck.objects.exclude(pk=objects["book_check"]).count() == len(EVERY_ROLE)
 
 
 def test_it_lets_an_accountant_reach_pause_and_resume(ada_client, objects):

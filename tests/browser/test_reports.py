@@ -1,10 +1,15 @@
 """Reports in the browser: the accountant opens the reconciliation, sees the planted difference
 highlighted, follows it to the transaction that causes it; and sees the cost history chart drawn on
-the item page."""
+the item page; and checks the books in one click, following the queued check to its result."""
+
+import threading
 
 import pytest
+from django.db import connection
 from playwright.sync_api import expect
 
+from inventory.models import OnHand
+from reports import jobs
 from tests.reports.conftest import D, close, edit_line_by_hand, post_book, txn
 
 pytestmark = pytest.mark.browser
@@ -49,3 +54,51 @@ def test_it_draws_the_cost_history_chart_on_the_item_page(closed_book, logged_in
     expect(chart.locator('g.settled circle[data-value="13.33"]')).to_have_count(1)
     box = chart.bounding_box()
     assert box["width"] > 300 and box["height"] > 100
+
+
+@pytest.fixture
+def book_check_worker(monkeypatch):
+    """reports.jobs.enqueue_book_check without Redis: the job on a thread of its own, held until the
+    test opens the gate, calling the very job function RQ would."""
+    gate = threading.Event()
+    threads: list[threading.Thread] = []
+    failures: list[BaseException] = []
+
+    def run(check_id: int) -> None:
+        try:
+            gate.wait(timeout=30)
+            jobs.book_check(check_id)
+        except BaseException as error:  # noqa: BLE001 - reported by the test
+            failures.append(error)
+        finally:
+            connection.close()
+
+    def enqueue(check_id: int) -> None:
+        threads.append(threading.Thread(target=run, args=(check_id,), daemon=True))
+        threads[-1].start()
+
+    monkeypatch.setattr(jobs, "enqueue_book_check", enqueue)
+    yield gate
+    gate.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert failures == []
+
+
+def test_it_checks_the_books_in_one_click_and_follows_the_check_to_its_result(closed_book, company, logged_in_page,
+                                                                               book_check_worker):
+    page = logged_in_page
+    OnHand.objects.filter(item__number="WIDGET").update(financial_value=D("19.99"))  # the cache drifted
+    page.get_by_role("link", name="Reports").first.click()
+    page.get_by_role("link", name="Book checks").click()
+
+    page.get_by_role("button", name="Check the books now").click()
+
+    result = page.locator("#book-check-result")
+    expect(result).to_have_attribute("data-check-status", "queued")
+    expect(result).to_contain_text("Waiting for a worker… 0 of 4 checks done.")
+    book_check_worker.set()
+    expect(result.locator("[data-checks]")).to_have_text("✗ The books do not agree.", timeout=30_000)
+    expect(result.locator("tr.difference")).to_contain_text("On-hand equals the sum of the transactions")
+    expect(result).to_contain_text("cached 19.99, transactions 20.00, difference -0.01")
+    expect(page.locator("#recent-checks tbody tr")).to_have_count(1)

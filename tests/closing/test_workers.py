@@ -39,6 +39,9 @@ from closing.models import ClosingBundle, ClosingLog, ClosingRun, CostAdjustment
 from inventory.models import CostDimension, InventoryTransaction, Item, OnHand, SourceType
 from ledger.errors import DomainError
 from ledger.models import VoucherLine
+from reports import jobs as reports_jobs
+from reports.checks import books_check
+from reports.services import book_check_request
 from tests.closing.workers import (
     PROJECT_DIR,
     ItemsHeld,
@@ -506,3 +509,17 @@ def test_it_is_followed_paused_and_resumed_from_the_command_line(history, pool):
     assert run.settlements_count > 0
     assert_same_as_wait_run(run)
 
+
+
+def test_it_checks_the_books_on_a_worker_when_asked(history, pool):
+    # The Book checks page's one click: the check is queued on the default queue and a real worker
+    # runs it (its four checks on connections of their own), with the result kept on the check.
+    check = book_check_request(as_of=CLOSE_DATE, user=None, enqueue=reports_jobs.enqueue_book_check)
+
+    pool.start(burst=True).wait()
+
+    check.refresh_from_db()
+    assert (check.status, check.checks_done, check.error) == ("ended", 4, "")
+    here = books_check(as_of=CLOSE_DATE).to_dict()
+    assert [(line["name"], line["ok"], line["count"]) for line in check.result["checks"]] == [
+        (line["name"], line["ok"], line["count"]) for line in here["checks"]]

@@ -31,5 +31,7 @@ def test_it_times_every_report_page_after_closing(company):
 
     figures = json.loads(out.getvalue())
     assert "setup_close_seconds" in figures  # no close was active: the command made one
-    assert {"reconciliation_details_account", "account_statement_all", "close_summary", "book_checks"} <= set(figures["seconds"])
+    assert {"reconciliation_details_account", "account_statement_all", "close_summary", "book_checks",
+            "book_check_detail"} <= set(figures["seconds"])
+    assert figures["book_check_ok"] is True and figures["book_check_on_worker_seconds"] > 0
     assert "account_statement_all" in err.getvalue()

@@ -11,8 +11,9 @@ from django.core.management import CommandError, call_command
 from closing.models import ClosingRun
 from inventory.models import InventoryTransaction, OnHand
 from ledger.models import VoucherLine
-from reports.checks import books_check
-from reports.services import run_checks_record
+from reports.checks import CHECK_COUNT, books_check
+from reports.models import BookCheck
+from reports.services import book_check_perform, book_check_request, run_checks_record
 from tests.reports.conftest import edit_line_by_hand, txn
 
 D = Decimal
@@ -122,3 +123,47 @@ def test_it_prints_the_structured_result_as_json(closed):
 def test_it_refuses_a_date_that_is_not_one(db):
     with pytest.raises(CommandError, match="is not a date"):
         call_command("check_books", "--date", "2026-13-01")
+
+
+# -- the book checks asked for on demand (queued for a worker) ----------------------------------------
+
+
+def test_it_counts_the_checks_it_runs(closed):
+    heard = []
+
+    result = books_check(on_check_done=lambda check: heard.append(check.name))
+
+    assert len(result.checks) == CHECK_COUNT and sorted(heard) == sorted(check.name for check in result.checks)
+
+
+def test_it_runs_a_queued_book_check_once_however_often_it_is_enqueued(closed, ada_accountant):
+    enqueued = []
+    check = book_check_request(as_of=date(2026, 1, 31), user=ada_accountant, enqueue=enqueued.append)
+    again = book_check_request(as_of=date(2026, 1, 31), user=ada_accountant, enqueue=enqueued.append)
+    other_date = book_check_request(as_of=None, user=ada_accountant, enqueue=enqueued.append)
+
+    done = book_check_perform(check_id=check.pk)
+    ended_at = done.ended_at
+    book_check_perform(check_id=check.pk)  # the job delivered twice
+
+    assert again.pk == check.pk and other_date.pk != check.pk
+    assert (done.status, done.ok, done.checks_done, done.requested_by) == ("ended", True, CHECK_COUNT, ada_accountant)
+    assert done.result["as_of"] == "2026-01-31" and [line["name"] for line in done.result["checks"]] == [
+        "vouchers_balanced", "subledger_equals_ledger", "settled_within_existing", "on_hand_equals_transactions"]
+    assert BookCheck.objects.get(pk=check.pk).ended_at == ended_at
+    assert book_check_request(as_of=date(2026, 1, 31), user=None, enqueue=enqueued.append).pk != check.pk  # ended: a new one
+
+
+def test_it_marks_a_book_check_that_cannot_run_as_failed_with_the_reason(closed, monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("reports.services.books_check", broken)  # fault injection: the checks themselves are real elsewhere
+    check = book_check_request(as_of=None, user=None, enqueue=lambda pk: None)
+
+    with pytest.raises(RuntimeError):
+        book_check_perform(check_id=check.pk)  # re-raised, so RQ keeps the job in its failed registry
+
+    check.refresh_from_db()
+    assert (check.status, check.ok, check.error) == ("failed", None, "RuntimeError: the database went away")
+    assert check.ended_at is not None

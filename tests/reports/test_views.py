@@ -10,7 +10,8 @@ from django.urls import reverse
 
 from closing.models import ClosingRun
 from inventory.models import OnHand
-from reports.services import run_checks_record
+from reports.models import BookCheck
+from reports.services import book_check_perform, book_check_request, run_checks_record
 
 D = Decimal
 
@@ -115,10 +116,47 @@ def test_it_shows_the_differences_on_the_run_page(closed, ada_client):
     assert "on_hand WIDGET MAIN/MAIN, figure financial_value, cached 19.99, transactions 20.00, difference -0.01" in detail
 
 
-def test_it_checks_the_books_in_one_click(closed, carl_client):
-    page = carl_client.get(reverse("reports:book_checks"), {"run": "1"}).content.decode()
+def test_it_queues_the_book_checks_in_one_click_and_shows_the_result_once_a_worker_ran_them(
+        closed, carl_client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as queued:
+        response = carl_client.post(reverse("reports:book_checks"), {"as_of": "2026-01-31"})
 
-    assert '<p class="checks-ok" data-checks="ok">✓ The books agree.</p>' in page
+    check = BookCheck.objects.get()
+    assert (response.status_code, response["Location"]) == (302, check.get_absolute_url())
+    assert len(queued) == 1  # enqueued for a worker once committed
+    waiting = carl_client.get(check.get_absolute_url()).content.decode()
+    assert f'data-check-status="queued" data-status-url="{reverse("reports:book_check_status", args=[check.pk])}"' in waiting
+    assert '<span data-field="label">Waiting for a worker…</span> <span data-field="done">0</span> of 4 checks done.' in waiting
+    assert carl_client.get(reverse("reports:book_check_status", args=[check.pk])).json() == {
+        "status": "queued", "status_label": "Queued", "live": True, "checks_done": 0, "checks_total": 4, "progress": 0,
+        "ok": None}
+
+    book_check_perform(check_id=check.pk)  # what the worker does (tests/closing/test_workers.py runs a real one)
+
+    page = carl_client.get(check.get_absolute_url()).content.decode()
+    assert '<p class="checks-ok" data-checks="ok">✓ The books agree as of 2026-01-31.</p>' in page
+    assert "data-status-url" not in page
+    assert carl_client.get(reverse("reports:book_check_status", args=[check.pk])).json()["checks_done"] == 4
+    assert carl_client.get(reverse("reports:book_checks")).content.decode().count("✓ The books agree as of 2026-01-31.") == 1
+
+
+def test_it_shows_the_differences_a_book_check_found(closed, carl_client):
+    OnHand.objects.filter(item__number="WIDGET").update(financial_value=D("19.99"))
+    check = book_check_request(as_of=None, user=None, enqueue=lambda pk: None)
+    book_check_perform(check_id=check.pk)
+
+    page = carl_client.get(reverse("reports:book_checks")).content.decode()
+
+    assert '<p class="checks-failed" data-checks="failed">✗ The books do not agree.</p>' in page
+    assert "on_hand WIDGET MAIN/MAIN, figure financial_value, cached 19.99, transactions 20.00, difference -0.01" in page
+
+
+def test_it_refuses_a_date_that_is_not_one_and_queues_nothing(closed, carl_client):
+    response = carl_client.post(reverse("reports:book_checks"), {"as_of": "31/01/2026"})
+
+    assert response.status_code == 400
+    assert "<li>As of: Enter a valid date.</li>" in response.content.decode()
+    assert not BookCheck.objects.exists()
 
 
 def test_it_charts_the_cost_history_on_the_item_page(closed, audrey_client):

@@ -1,0 +1,54 @@
+"""The book checks asked for on the Book checks page: each is queued on a worker (reports.jobs) and
+keeps its result, so the page answers at once, follows the check while it runs and shows it later."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+
+class BookCheck(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        ENDED = "ended", "Ended"
+        FAILED = "failed", "Failed"
+
+    UNFINISHED = ("queued", "running")
+
+    as_of = models.DateField(null=True, blank=True, help_text="Ledger and subledger as of this date; empty: as they stand.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    checks_total = models.PositiveSmallIntegerField()
+    checks_done = models.PositiveSmallIntegerField(default=0)
+    result = models.JSONField(default=dict, blank=True, help_text="reports.checks.BooksCheck.to_dict() once ended.")
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(checks_done__lte=models.F("checks_total")), name="book_check_done_within_total"),
+            models.CheckConstraint(condition=Q(status__in=["queued", "running", "ended", "failed"]), name="book_check_status_known"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Book check {self.pk}" + (f" as of {self.as_of:%Y-%m-%d}" if self.as_of else "")
+
+    def get_absolute_url(self) -> str:
+        return reverse("reports:book_check_detail", args=[self.pk])
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in self.UNFINISHED
+
+    @property
+    def ok(self) -> bool | None:
+        """True or False once ended; None while it runs or when it failed to run."""
+        return self.result.get("ok") if self.status == self.Status.ENDED else None
+
+    @property
+    def progress_percent(self) -> int:
+        return 100 if self.status == self.Status.ENDED else int(100 * self.checks_done / self.checks_total)
