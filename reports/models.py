@@ -1,10 +1,14 @@
 """The book checks asked for on the Book checks page: each is queued on a worker (reports.jobs) and
 keeps its result, so the page answers at once, follows the check while it runs and shows it later."""
 
+from datetime import date, timedelta
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
 
 
 class BookCheck(models.Model):
@@ -15,6 +19,9 @@ class BookCheck(models.Model):
         FAILED = "failed", "Failed"
 
     UNFINISHED = ("queued", "running")
+    # The checks take seconds on a million transactions; one still waiting or running after this
+    # long has lost its worker (or the queue), and is shown and recorded as failed.
+    LOST_AFTER = timedelta(minutes=10)
 
     as_of = models.DateField(null=True, blank=True, help_text="Ledger and subledger as of this date; empty: as they stand.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
@@ -32,6 +39,9 @@ class BookCheck(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(checks_done__lte=models.F("checks_total")), name="book_check_done_within_total"),
             models.CheckConstraint(condition=Q(status__in=["queued", "running", "ended", "failed"]), name="book_check_status_known"),
+            # One check waiting or running per date (no date: as the books stand), whoever asks.
+            models.UniqueConstraint(Coalesce("as_of", Value(date.min), output_field=models.DateField()),
+                                    condition=Q(status__in=["queued", "running"]), name="one_unfinished_book_check_per_date"),
         ]
 
     def __str__(self) -> str:
@@ -41,8 +51,14 @@ class BookCheck(models.Model):
         return reverse("reports:book_check_detail", args=[self.pk])
 
     @property
+    def is_lost(self) -> bool:
+        """Still waiting or running long after any check would have ended (see LOST_AFTER)."""
+        return self.status in self.UNFINISHED and (self.started_at or self.created_at) < timezone.now() - self.LOST_AFTER
+
+    @property
     def is_live(self) -> bool:
-        return self.status in self.UNFINISHED
+        """Waiting for a worker or running: the page follows it."""
+        return self.status in self.UNFINISHED and not self.is_lost
 
     @property
     def ok(self) -> bool | None:

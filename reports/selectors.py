@@ -39,6 +39,7 @@ from ledger.models import MainAccount, Voucher, VoucherLine
 from ledger.money import AMOUNT_FIELD, QUANTITY_FIELD, ZERO, round_amount
 from ledger.money import summed_amount as amount
 from ledger.money import summed_quantity as quantity
+from reports.models import BookCheck
 
 AMOUNT = DecimalField(**AMOUNT_FIELD)
 QUANTITY = DecimalField(**QUANTITY_FIELD)
@@ -520,6 +521,18 @@ def close_summary(*, run: ClosingRun, largest: int = 20, items: int = 100) -> di
         "warnings": warnings,
         "open_issues": open_issues,
     }
+
+
+# -- 6. book checks ----------------------------------------------------------------------------
+
+def book_checks_recent(*, limit: int = 10) -> QuerySet[BookCheck]:
+    """The latest book checks asked for on demand, newest first."""
+    return BookCheck.objects.select_related("requested_by")[:limit]
+
+
+def run_with_latest_checks() -> ClosingRun | None:
+    """The latest run whose automatic book checks have a stored result."""
+    return ClosingRun.objects.exclude(checks={}).only("pk", "number", "run_type", "checks").first()
 
 
 # -- 5. item cost history -----------------------------------------------------------------------

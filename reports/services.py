@@ -1,11 +1,13 @@
 """Writes of the reports app: the book checks' result stored on the run they followed, and the book
 checks asked for on demand (queued, performed by a worker, kept)."""
 
+import logging
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 
-from django.db import transaction
-from django.db.models import F
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from closing.models import ClosingRun
@@ -15,9 +17,7 @@ from reports.checks import CHECK_COUNT, BooksCheck, books_check
 from reports.models import BookCheck
 from reports.selectors import inventory_account_ids
 
-# A check asked for again while the same one (same date) waits or runs is that check, not a second
-# one; after this long a check still "waiting" has lost its worker, and a new one is queued.
-SAME_CHECK_WITHIN = timedelta(minutes=10)
+logger = logging.getLogger(__name__)
 
 
 def run_checks_record(*, run_id: int) -> BooksCheck:
@@ -37,18 +37,43 @@ def run_checks_record(*, run_id: int) -> BooksCheck:
     return result
 
 
-def book_check_request(*, as_of: date | None, user, enqueue: Callable[[int], None]) -> BookCheck:
-    """Queue the book checks (as of a date) for a worker; `enqueue` is called once committed."""
+def book_check_request(*, as_of: date | None, user: AbstractBaseUser | None, enqueue: Callable[[int], None]) -> BookCheck:
+    """Queue the book checks (as of a date) for a worker; `enqueue` is called once committed. Asked
+    again while the same check (same date) waits or runs, it is that check, not a second one; a
+    check lost by its worker is recorded as failed first (BookCheck.LOST_AFTER)."""
+    lost_checks_fail()
     with transaction.atomic():
-        waiting = BookCheck.objects.filter(status__in=BookCheck.UNFINISHED, as_of=as_of,
-                                           created_at__gte=timezone.now() - SAME_CHECK_WITHIN).first()
+        waiting = BookCheck.objects.filter(status__in=BookCheck.UNFINISHED, as_of=as_of).first()
         if waiting is not None:
             return waiting
-        check = BookCheck.objects.create(as_of=as_of, requested_by=user if getattr(user, "pk", None) else None,
-                                         checks_total=CHECK_COUNT)
+        try:
+            with transaction.atomic():
+                check = BookCheck.objects.create(as_of=as_of, requested_by=user if getattr(user, "pk", None) else None,
+                                                 checks_total=CHECK_COUNT)
+        except IntegrityError:  # someone asked for the same check a moment ago (one_unfinished_book_check_per_date)
+            return BookCheck.objects.get(status__in=BookCheck.UNFINISHED, as_of=as_of)
         audit_record(user=user, action="books.check", obj=check, as_of=as_of.isoformat() if as_of else None)
-        transaction.on_commit(lambda: enqueue(check.pk))
+        transaction.on_commit(lambda: _enqueue(check.pk, enqueue))
     return check
+
+
+def _enqueue(check_id: int, enqueue: Callable[[int], None]) -> None:
+    try:
+        enqueue(check_id)
+    except Exception as error:  # noqa: BLE001 - Redis away: the check says so instead of waiting forever
+        logger.exception("Book check %s could not be queued", check_id)
+        BookCheck.objects.filter(pk=check_id, status=BookCheck.Status.QUEUED).update(
+            status=BookCheck.Status.FAILED, error=f"It could not be queued for a worker: {error}", ended_at=timezone.now())
+
+
+def lost_checks_fail() -> int:
+    """Record the checks still waiting or running long after any check would have ended as failed
+    (their worker died, or the queue was lost): they no longer hold their date."""
+    deadline = timezone.now() - BookCheck.LOST_AFTER
+    return BookCheck.objects.filter(status__in=BookCheck.UNFINISHED).filter(
+        Q(started_at__lt=deadline) | Q(started_at__isnull=True, created_at__lt=deadline)).update(
+        status=BookCheck.Status.FAILED, ended_at=timezone.now(),
+        error=f"No worker ended it within {BookCheck.LOST_AFTER.seconds // 60} minutes: is a worker running on the default queue?")
 
 
 def book_check_perform(*, check_id: int) -> BookCheck:

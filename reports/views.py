@@ -133,7 +133,7 @@ def book_checks(request: HttpRequest) -> HttpResponse:
                                                 enqueue=jobs.enqueue_book_check)
             return redirect(check)
         return _book_checks_page(request, form=form, status=400)
-    return _book_checks_page(request, check=BookCheck.objects.select_related("requested_by").first())
+    return _book_checks_page(request, check=selectors.book_checks_recent(limit=1).first())
 
 
 @require_permission(VIEW_LEDGER)
@@ -143,13 +143,12 @@ def book_check_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _book_checks_page(request: HttpRequest, *, check: BookCheck | None = None, form: AsOfForm | None = None,
                       status: int = 200) -> HttpResponse:
-    latest_run = ClosingRun.objects.exclude(checks={}).only("pk", "number", "run_type", "checks").first()
     return render(request, "reports/book_checks.html", {
         "check": check, "result": check.result if check and check.status == BookCheck.Status.ENDED else None,
         "as_of": check.as_of if check else None,
         "form": form or AsOfForm(initial={"as_of": check.as_of} if check else None),
-        "recent": BookCheck.objects.select_related("requested_by")[:RECENT_CHECKS],
-        "latest_run": latest_run,
+        "recent": selectors.book_checks_recent(limit=RECENT_CHECKS),
+        "latest_run": selectors.run_with_latest_checks(),
     }, status=status)
 
 

@@ -5,31 +5,43 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import migrations, models
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 
 
 def posted_amounts_fill(apps, schema_editor):
-    """Runs posted before this table existed: their amounts per account and item group from their
-    adjustments (as the voucher was built), a reversal's as its target's the other way."""
+    """Runs posted before this table existed. A voucher specified per item group or item carries the
+    item group on its lines: read from them, exactly. A voucher summarized in total: from the run's
+    adjustments that reached the ledger when it posted, i.e. whose transaction was financial by the
+    run's date (not today: a physical issue invoiced since was not posted) or whose model group
+    posts physical inventory. A reversal's are its target's the other way."""
     ClosingRun = apps.get_model("closing", "ClosingRun")
     CostAdjustment = apps.get_model("closing", "CostAdjustment")
     RunPostedAmount = apps.get_model("closing", "RunPostedAmount")
+    VoucherLine = apps.get_model("ledger", "VoucherLine")
     posted: dict[int, dict[tuple[int, int], Decimal]] = {}
     for run in ClosingRun.objects.filter(voucher__isnull=False).exclude(run_type="reversal").order_by("id"):
         totals: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
-        reaching = CostAdjustment.objects.filter(run=run).filter(
-            Q(transaction__status__in=["purchased", "sold"]) | Q(transaction__item__model_group__post_physical_inventory=True))
-        offset = "offset_account" if run.run_type == "on_hand_adjustment" else "transaction__offset_account"
-        for account, sign in (("transaction__inventory_account", 1), (offset, -1)):
-            for row in reaching.values(account, "transaction__item__item_group").annotate(total=Sum("amount")).order_by():
-                totals[(row[account], row["transaction__item__item_group"])] += (
-                    Decimal(row["total"]).quantize(Decimal("0.01"), ROUND_HALF_UP) * sign)
+        if run.specification != "total":
+            for row in VoucherLine.objects.filter(voucher_id=run.voucher_id).values("account", "item_group").annotate(
+                    debit=Sum("debit"), credit=Sum("credit")).order_by():
+                totals[(row["account"], row["item_group"])] += _cents(row["debit"]) - _cents(row["credit"])
+        else:
+            reaching = CostAdjustment.objects.filter(run=run).filter(
+                Q(transaction__date_financial__lte=F("date")) | Q(transaction__item__model_group__post_physical_inventory=True))
+            offset = "offset_account" if run.run_type == "on_hand_adjustment" else "transaction__offset_account"
+            for account, sign in (("transaction__inventory_account", 1), (offset, -1)):
+                for row in reaching.values(account, "transaction__item__item_group").annotate(total=Sum("amount")).order_by():
+                    totals[(row[account], row["transaction__item__item_group"])] += _cents(row["total"]) * sign
         posted[run.pk] = totals
     for run in ClosingRun.objects.filter(voucher__isnull=False, run_type="reversal").order_by("id"):
         posted[run.pk] = {key: -total for key, total in posted.get(run.reverses_id, {}).items()}
     RunPostedAmount.objects.bulk_create(
         RunPostedAmount(run_id=run_id, account_id=account_id, item_group_id=group_id, amount=total)
         for run_id, totals in posted.items() for (account_id, group_id), total in totals.items() if total)
+
+
+def _cents(value) -> Decimal:
+    return Decimal(value or 0).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 class Migration(migrations.Migration):

@@ -22,8 +22,8 @@ from tests.factories import ItemFactory
 D = Decimal
 
 
-def post_book(company, number: str = "WIDGET", prefix: str = ""):
-    item = ItemFactory(number=number, name=f"{number} for the reports", default_cost_price=D("10.00"))
+def post_book(company, number: str = "WIDGET", prefix: str = "", item_group: str = "DEFAULT"):
+    item = ItemFactory(number=number, name=f"{number} for the reports", default_cost_price=D("10.00"), item_group=item_group)
     where = {"site": company.site, "warehouse": company.warehouse}
     with posting_session() as session:
         for ref, qty, cost, day in (("R1", "2", "10.00", 2), ("R2", "2", "20.00", 3)):

@@ -2,11 +2,13 @@
 
 import io
 import json
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from closing.models import ClosingRun
 from inventory.models import InventoryTransaction, OnHand
@@ -167,3 +169,38 @@ def test_it_marks_a_book_check_that_cannot_run_as_failed_with_the_reason(closed,
     check.refresh_from_db()
     assert (check.status, check.ok, check.error) == ("failed", None, "RuntimeError: the database went away")
     assert check.ended_at is not None
+
+
+def test_it_lets_the_database_refuse_a_second_unfinished_check_for_the_same_date(db):
+    BookCheck.objects.create(checks_total=CHECK_COUNT)
+    BookCheck.objects.create(checks_total=CHECK_COUNT, as_of=date(2026, 1, 31))
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        BookCheck.objects.create(checks_total=CHECK_COUNT)  # no date, like the first: two clicks at once
+    BookCheck.objects.create(checks_total=CHECK_COUNT, status=BookCheck.Status.ENDED)  # ended ones do not count
+
+
+def test_it_records_a_check_lost_by_its_worker_as_failed_and_queues_a_new_one(closed):
+    lost = book_check_request(as_of=None, user=None, enqueue=lambda pk: None)
+    BookCheck.objects.filter(pk=lost.pk).update(created_at=timezone.now() - BookCheck.LOST_AFTER - timedelta(seconds=1))
+    lost.refresh_from_db()
+    assert (lost.is_lost, lost.is_live) == (True, False)
+
+    fresh = book_check_request(as_of=None, user=None, enqueue=lambda pk: None)
+
+    lost.refresh_from_db()
+    assert fresh.pk != lost.pk and fresh.is_live
+    assert (lost.status, lost.error) == (
+        "failed", "No worker ended it within 10 minutes: is a worker running on the default queue?")
+
+
+def test_it_records_a_check_that_cannot_be_queued_as_failed(closed, django_capture_on_commit_callbacks):
+    def redis_away(check_id: int) -> None:
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        check = book_check_request(as_of=None, user=None, enqueue=redis_away)
+
+    check.refresh_from_db()
+    assert (check.status, check.error) == (
+        "failed", "It could not be queued for a worker: Error 111 connecting to 127.0.0.1:6379. Connection refused.")

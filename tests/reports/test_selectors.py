@@ -4,8 +4,9 @@ from datetime import date
 from decimal import Decimal
 
 from closing.models import ClosingRun
-from inventory.models import InventoryTransaction, SourceType
+from inventory.models import InventoryTransaction, ItemGroup, SourceType
 from inventory.services.posting import posting_session
+from closing.services import closing_reverse
 from ledger.models import Voucher, VoucherLine
 from ledger.services import LineSpec, voucher_post
 from reports.selectors import (
@@ -91,12 +92,28 @@ def test_it_reconciles_the_inventory_account_after_the_close(closed):
     assert report.differences == []
 
 
-def test_it_spreads_a_total_closing_voucher_over_item_groups_by_the_runs_adjustments(closed):
+def test_it_spreads_a_total_closing_voucher_over_item_groups_by_what_the_run_posted(widget, company):
+    # The same book for GADGET in a second item group on the same accounts: each group's S1 gets
+    # 5.00 back from the close, on one voucher line without item group.
+    ItemGroup.objects.create(code="TOOLS", name="Tools", **{
+        f"{field.name}_id": getattr(company.item_group, f"{field.name}_id")
+        for field in ItemGroup._meta.fields if field.name.endswith("_account")})
+    post_book(company, number="GADGET", prefix="G-", item_group="TOOLS")
+    close()
     run = ClosingRun.objects.get(run_type="closing")
     assert run.specification == "total"
-    assert not VoucherLine.objects.filter(voucher=run.voucher, item_group__isnull=False).exists()
+    assert list(VoucherLine.objects.filter(voucher=run.voucher, account=company.accounts["1400"]).values_list(
+        "item_group", "debit")) == [(None, D("10.00"))]
+    in_agreement = [("1400", "DEFAULT", D("20.00"), D("20.00"), D("0.00")), ("1400", "TOOLS", D("20.00"), D("20.00"), D("0.00"))]
 
-    assert reconciled(reconciliation(as_of=None)) == [("1400", "DEFAULT", D("20.00"), D("20.00"), D("0.00"))]
+    assert reconciled(reconciliation(as_of=None)) == in_agreement
+
+    closing_reverse()
+
+    assert reconciled(reconciliation(as_of=None)) == [
+        ("1400", "DEFAULT", D("15.00"), D("15.00"), D("0.00")), ("1400", "TOOLS", D("15.00"), D("15.00"), D("0.00"))]
+    details = reconciliation_details(as_of=None, account=company.accounts["1400"], item_group=None)
+    assert details["run_vouchers"] == [] and details["lines_without_transaction"] == []
 
 
 def test_it_reconciles_as_of_a_date_before_the_close(closed):

@@ -3,10 +3,12 @@ the filters applied, the checks on the Closing and adjustment pages and the char
 
 import csv
 import io
+from datetime import timedelta
 from decimal import Decimal
 
 import openpyxl
 from django.urls import reverse
+from django.utils import timezone
 
 from closing.models import ClosingRun
 from inventory.models import OnHand
@@ -149,6 +151,19 @@ def test_it_shows_the_differences_a_book_check_found(closed, carl_client):
 
     assert '<p class="checks-failed" data-checks="failed">✗ The books do not agree.</p>' in page
     assert "on_hand WIDGET MAIN/MAIN, figure financial_value, cached 19.99, transactions 20.00, difference -0.01" in page
+
+
+def test_it_stops_following_a_check_its_worker_lost(closed, carl_client):
+    check = book_check_request(as_of=None, user=None, enqueue=lambda pk: None)
+    BookCheck.objects.filter(pk=check.pk).update(created_at=timezone.now() - BookCheck.LOST_AFTER - timedelta(minutes=1))
+
+    page = carl_client.get(check.get_absolute_url()).content.decode()
+    status = carl_client.get(reverse("reports:book_check_status", args=[check.pk]))
+
+    assert "data-status-url" not in page
+    assert "No worker has ended this check after 11\xa0minutes: is a worker running on the default queue?" in page
+    assert (status.json()["status"], status.json()["live"]) == ("queued", False)
+    assert carl_client.get(reverse("reports:book_check_status", args=[check.pk + 1])).status_code == 404
 
 
 def test_it_refuses_a_date_that_is_not_one_and_queues_nothing(closed, carl_client):

@@ -55,6 +55,8 @@ class Command(BaseCommand):
         # The book checks run on a worker (the page queues them and follows them): timed here as
         # the worker runs them, apart from the pages; the pages then show this check.
         check = book_check_request(as_of=None, user=None, enqueue=lambda check_id: None)
+        if check.status != BookCheck.Status.QUEUED:
+            raise CommandError(f"Book check {check.pk} is running on a worker: wait for it to end, then run this again.")
         figures["book_check_on_worker_seconds"] = timed(lambda: book_check_perform(check_id=check.pk))
         figures["book_check_ok"] = BookCheck.objects.get(pk=check.pk).ok
         pages = self._pages(close, check)
