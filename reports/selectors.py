@@ -523,18 +523,6 @@ def close_summary(*, run: ClosingRun, largest: int = 20, items: int = 100) -> di
     }
 
 
-# -- 6. book checks ----------------------------------------------------------------------------
-
-def book_checks_recent(*, limit: int = 10) -> QuerySet[BookCheck]:
-    """The latest book checks asked for on demand, newest first."""
-    return BookCheck.objects.select_related("requested_by")[:limit]
-
-
-def run_with_latest_checks() -> ClosingRun | None:
-    """The latest run whose automatic book checks have a stored result."""
-    return ClosingRun.objects.exclude(checks={}).only("pk", "number", "run_type", "checks").first()
-
-
 # -- 5. item cost history -----------------------------------------------------------------------
 
 def item_cost_history(*, item: Item) -> dict:
@@ -565,3 +553,15 @@ def item_cost_history(*, item: Item) -> dict:
             settled.append({"date": close.date, "unit_cost": round_amount(value / qty), "run": close.number})
         previous = close
     return {"posting": posting, "settled": settled}
+
+
+# -- 6. book checks ----------------------------------------------------------------------------
+
+def book_checks_recent(*, limit: int = 10) -> QuerySet[BookCheck]:
+    """The latest book checks asked for on demand, newest first."""
+    return BookCheck.objects.select_related("requested_by")[:limit]
+
+
+def run_with_latest_checks() -> ClosingRun | None:
+    """The latest run whose automatic book checks have a stored result."""
+    return ClosingRun.objects.exclude(checks={}).only("pk", "number", "run_type", "checks").first()

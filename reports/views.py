@@ -133,7 +133,7 @@ def book_checks(request: HttpRequest) -> HttpResponse:
                                                 enqueue=jobs.enqueue_book_check)
             return redirect(check)
         return _book_checks_page(request, form=form, status=400)
-    return _book_checks_page(request, check=selectors.book_checks_recent(limit=1).first())
+    return _book_checks_page(request, latest=True)
 
 
 @require_permission(VIEW_LEDGER)
@@ -141,13 +141,17 @@ def book_check_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _book_checks_page(request, check=get_object_or_404(BookCheck.objects.select_related("requested_by"), pk=pk))
 
 
-def _book_checks_page(request: HttpRequest, *, check: BookCheck | None = None, form: AsOfForm | None = None,
-                      status: int = 200) -> HttpResponse:
+def _book_checks_page(request: HttpRequest, *, check: BookCheck | None = None, latest: bool = False,
+                      form: AsOfForm | None = None, status: int = 200) -> HttpResponse:
+    """The page, showing `check` (or with `latest`, the newest of the recent checks it lists)."""
+    recent = list(selectors.book_checks_recent(limit=RECENT_CHECKS))
+    if latest and recent:
+        check = recent[0]
     return render(request, "reports/book_checks.html", {
         "check": check, "result": check.result if check and check.status == BookCheck.Status.ENDED else None,
         "as_of": check.as_of if check else None,
         "form": form or AsOfForm(initial={"as_of": check.as_of} if check else None),
-        "recent": selectors.book_checks_recent(limit=RECENT_CHECKS),
+        "recent": recent,
         "latest_run": selectors.run_with_latest_checks(),
     }, status=status)
 

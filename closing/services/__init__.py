@@ -509,8 +509,7 @@ def _posted_totals(run: ClosingRun, adjustments) -> dict[tuple[int, int, int | N
 
 def _voucher_lines(run: ClosingRun, totals: dict[tuple[int, int, int | None, bool], Decimal]) -> list[LineSpec]:
     """The run's ledger lines, summarized by its specification: one amount per account (and item
-    group / item)."""
-    storno = InventoryParameters.load().storno_for_adjustments
+    group / item). A decrease is kept apart only with storno (see _posted_totals), as a storno line."""
     per_group = run.specification != Specification.TOTAL
     lines_totals: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
     for (account_id, item_group_id, item_id, decrease), total in totals.items():
@@ -522,7 +521,7 @@ def _voucher_lines(run: ClosingRun, totals: dict[tuple[int, int, int | None, boo
         if total == ZERO:
             continue
         lines.append(LineSpec(
-            account=accounts[account_id], amount=total, storno=storno and decrease,
+            account=accounts[account_id], amount=total, storno=decrease,
             item_group_id=item_group_id, item_id=item_id, description=f"{run.get_run_type_display()} {run.number}"))
     return lines
 

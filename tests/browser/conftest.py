@@ -12,8 +12,11 @@ run after the browser tests (and the subprocesses they start) see neither.
 
 import os
 import re
+import threading
+from collections.abc import Callable
 
 import pytest
+from django.db import connection
 
 from tests.conftest import PASSWORD
 
@@ -81,3 +84,35 @@ def log_in(new_page):
 def logged_in_page(live_server, log_in, company, ada_accountant):
     """A page signed in as Ada, inventory accountant of the bootstrapped company (tests/conftest.py)."""
     return log_in(ada_accountant)
+
+
+class GatedJobs:
+    """Jobs without Redis: each enqueued job runs the very job function RQ would, on a thread of its
+    own, held until the test opens the gate (so the page is seen waiting first and reaches the end
+    only through its polling). Each thread closes its own database connection when done."""
+
+    def __init__(self, timeout: float):
+        self.gate = threading.Event()
+        self.timeout = timeout
+        self.threads: list[threading.Thread] = []
+        self.failures: list[BaseException] = []
+
+    def start(self, job: Callable[..., object], *args) -> None:
+        def run() -> None:
+            try:
+                self.gate.wait(timeout=self.timeout)
+                job(*args)
+            except BaseException as error:  # noqa: BLE001 - reported by finish()
+                self.failures.append(error)
+            finally:
+                connection.close()
+
+        self.threads.append(threading.Thread(target=run, daemon=True))
+        self.threads[-1].start()
+
+    def finish(self) -> None:
+        """Open the gate, wait for every job, and fail the test on any job's error."""
+        self.gate.set()
+        for thread in self.threads:
+            thread.join(timeout=self.timeout)
+        assert self.failures == []

@@ -8,12 +8,10 @@ finalize), calling the very job functions RQ would. The steps wait for a gate th
 page is seen queued first and reaches "Ended" only through its polling."""
 
 import re
-import threading
 from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -21,6 +19,7 @@ from closing import jobs
 from closing.models import ClosingRun
 from inventory.models import SourceType
 from inventory.services.posting import posting_session
+from tests.browser.conftest import GatedJobs
 from tests.factories import ItemFactory
 
 pytestmark = pytest.mark.browser
@@ -46,33 +45,13 @@ def book(company):
 
 @pytest.fixture
 def workers(monkeypatch):
-    """closing.jobs.enqueue without Redis: every step on a thread of its own, held until the test
-    opens the gate; each thread closes its own database connection when done."""
-    gate = threading.Event()
-    threads: list[threading.Thread] = []
-    failures: list[BaseException] = []
+    """closing.jobs.enqueue without Redis: every step held until the test opens the gate."""
     steps = {"coordinate": jobs.coordinate, "bundle": jobs.process_bundle, "finalize": jobs.finalize}
-
-    def step(kind: str, object_id: int) -> None:
-        try:
-            gate.wait(timeout=SLOW / 1000)
-            steps[kind](object_id)  # these enqueue their next steps through the patched jobs.enqueue
-        except BaseException as error:  # noqa: BLE001 - reported by the test
-            failures.append(error)
-        finally:
-            connection.close()
-
-    def enqueue(kind: str, object_id: int) -> None:
-        thread = threading.Thread(target=step, args=(kind, object_id), daemon=True)
-        threads.append(thread)
-        thread.start()
-
-    monkeypatch.setattr(jobs, "enqueue", enqueue)
-    yield gate
-    gate.set()
-    for thread in threads:
-        thread.join(timeout=SLOW / 1000)
-    assert failures == []
+    jobs_held = GatedJobs(timeout=SLOW / 1000)
+    # The steps enqueue their next steps through this patched jobs.enqueue.
+    monkeypatch.setattr(jobs, "enqueue", lambda kind, object_id: jobs_held.start(steps[kind], object_id))
+    yield jobs_held.gate
+    jobs_held.finish()
 
 
 def session_status(page):

@@ -2,14 +2,12 @@
 highlighted, follows it to the transaction that causes it; and sees the cost history chart drawn on
 the item page; and checks the books in one click, following the queued check to its result."""
 
-import threading
-
 import pytest
-from django.db import connection
 from playwright.sync_api import expect
 
 from inventory.models import OnHand
 from reports import jobs
+from tests.browser.conftest import GatedJobs
 from tests.reports.conftest import D, close, edit_line_by_hand, post_book, txn
 
 pytestmark = pytest.mark.browser
@@ -58,31 +56,11 @@ def test_it_draws_the_cost_history_chart_on_the_item_page(closed_book, logged_in
 
 @pytest.fixture
 def book_check_worker(monkeypatch):
-    """reports.jobs.enqueue_book_check without Redis: the job on a thread of its own, held until the
-    test opens the gate, calling the very job function RQ would."""
-    gate = threading.Event()
-    threads: list[threading.Thread] = []
-    failures: list[BaseException] = []
-
-    def run(check_id: int) -> None:
-        try:
-            gate.wait(timeout=30)
-            jobs.book_check(check_id)
-        except BaseException as error:  # noqa: BLE001 - reported by the test
-            failures.append(error)
-        finally:
-            connection.close()
-
-    def enqueue(check_id: int) -> None:
-        threads.append(threading.Thread(target=run, args=(check_id,), daemon=True))
-        threads[-1].start()
-
-    monkeypatch.setattr(jobs, "enqueue_book_check", enqueue)
-    yield gate
-    gate.set()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert failures == []
+    """reports.jobs.enqueue_book_check without Redis: the job held until the test opens the gate."""
+    jobs_held = GatedJobs(timeout=30)
+    monkeypatch.setattr(jobs, "enqueue_book_check", lambda check_id: jobs_held.start(jobs.book_check, check_id))
+    yield jobs_held.gate
+    jobs_held.finish()
 
 
 def test_it_checks_the_books_in_one_click_and_follows_the_check_to_its_result(closed_book, company, logged_in_page,
