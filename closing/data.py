@@ -1,12 +1,10 @@
-"""The closing engine's data layer: stream one bundle's open transactions in, write its results out
-in bulk. No per-transaction queries: one read per bundle, a handful of set-based writes.
-
-PostgreSQL gets COPY into temporary tables and `UPDATE ... FROM`; SQLite (3.33+) runs the same
-`UPDATE ... FROM` with rows inserted by executemany. Both run inside the bundle's transaction.
+"""The closing engine's data layer, reading half: stream one bundle's open transactions in and run
+the engine on them. No per-transaction queries: one read per bundle. Writing the results out is
+closing/writer.py.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -15,7 +13,6 @@ from django.db import connection
 
 from closing.engine import AdjustmentOut, DimensionResult, OpenTxn, close_dimension
 from inventory.models import FINANCIAL_STATUSES, ItemModelGroup
-from ledger.bulk import apply_deltas
 from ledger.money import AMOUNT_PLACES, QUANTITY_PLACES, ZERO
 
 FINANCIAL = tuple(str(status) for status in FINANCIAL_STATUSES)
@@ -215,55 +212,3 @@ def _net_of_pending(result: DimensionResult, txns: list[OpenTxn], pending: dict[
             changes[txn.id] = changes.get(txn.id, ZERO) - pending[txn.id]
     return replace(result, adjustments=tuple(AdjustmentOut(txn_id=txn_id, amount=amount)
                                              for txn_id, amount in changes.items() if amount != ZERO))
-
-
-# -- bulk writing ---------------------------------------------------------------------------------
-
-def value_deltas(adjustments: Iterable[tuple[TxnInfo, Decimal]]) -> tuple[list[tuple], list[tuple]]:
-    """Per cost dimension and per on-hand row, what the adjustments add to the cached values."""
-    dimensions: dict[int, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
-    on_hand: dict[tuple, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
-    for txn, amount in adjustments:
-        slot = 0 if txn.financial else 1
-        dimensions[txn.dimension_id][slot] += amount
-        on_hand[(txn.item_id, txn.site_id, txn.warehouse_id, txn.tracking_number)][slot] += amount
-    return ([(key, *values) for key, values in dimensions.items()],
-            [(key, *values) for key, values in on_hand.items()])
-
-
-def apply_value_deltas(adjustments: Iterable[tuple[TxnInfo, Decimal]]) -> None:
-    """Keep CostDimension and OnHand values equal to the sum of their transactions' cost amounts."""
-    from inventory.models import OnHand
-
-    dimension_rows, on_hand_rows = value_deltas(adjustments)
-    apply_deltas(
-        table="inventory_costdimension",
-        rows=dimension_rows,
-        columns=["id", "d_financial", "d_physical"],
-        set_sql="financial_value = ROUND(inventory_costdimension.financial_value + d.d_financial, 2), "
-                "physical_value = ROUND(inventory_costdimension.physical_value + d.d_physical, 2)",
-    )
-    if not on_hand_rows:
-        return
-    ids = {}
-    keys = [key for key, _, _ in on_hand_rows]
-    for row in OnHand.objects.filter(item_id__in={key[0] for key in keys}).values_list(
-            "id", "item_id", "site_id", "warehouse_id", "tracking_number"):
-        ids[(row[1], row[2], row[3], row[4])] = row[0]
-    missing = [key for key, _, _ in on_hand_rows if key not in ids]
-    if missing:
-        from inventory.models import Item, Warehouse
-
-        item_id, _, warehouse_id, tracking = missing[0]
-        item = Item.objects.filter(pk=item_id).values_list("number", flat=True).first()
-        warehouse = Warehouse.objects.select_related("site").filter(pk=warehouse_id).first()
-        raise RuntimeError(
-            f"Item {item} has transactions in {warehouse}{' lot ' + tracking if tracking else ''} but no on-hand row "
-            f"there ({len(missing)} such place(s)): the on-hand cache does not match the transactions.")
-    apply_deltas(
-        table="inventory_onhand",
-        rows=[(ids[key], fin, phys) for key, fin, phys in on_hand_rows],
-        columns=["id", "d_financial", "d_physical"],
-        set_sql="financial_value = ROUND(inventory_onhand.financial_value + d.d_financial, 2), "
-                "physical_value = ROUND(inventory_onhand.physical_value + d.d_physical, 2)",
-    )

@@ -22,9 +22,22 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from closing.models import ClosingLog, ClosingRun, CostAdjustment, Settlement
-from inventory.models import FINANCIAL_STATUSES, InventoryTransaction, SourceType, TransactionStatus, ValuationMethod
+from inventory.models import (
+    FINANCIAL_STATUSES,
+    InventoryTransaction,
+    SourceType,
+    TransactionStatus,
+    ValuationMethod,
+)
 from ledger.models import MainAccount, VoucherLine
-from ledger.money import AMOUNT_FIELD, QUANTITY_FIELD, ZERO, round_amount, round_quantity, round_unit_cost
+from ledger.money import (
+    AMOUNT_FIELD,
+    QUANTITY_FIELD,
+    ZERO,
+    round_amount,
+    round_quantity,
+    round_unit_cost,
+)
 
 AMOUNT = DecimalField(**AMOUNT_FIELD)
 QUANTITY = DecimalField(**QUANTITY_FIELD)
@@ -217,7 +230,7 @@ def run_voucher_accounts(*, run: ClosingRun) -> list[dict]:
 def run_account_adjustments(*, run: ClosingRun, account: MainAccount) -> QuerySet[CostAdjustment]:
     """The adjustments behind the run's voucher lines on one account: those whose transaction posts
     to it (as inventory or offset account) and that reach the ledger, each with its signed effect
-    on the account (debit positive), as the voucher was built (services._posted_totals)."""
+    on the account (debit positive), as the voucher was built (closing.services.vouchers.posted_totals)."""
     source, sign = voucher_source(run)
     on_inventory = Q(transaction__inventory_account=account)
     if source.run_type == ClosingRun.RunType.ON_HAND_ADJUSTMENT:

@@ -17,11 +17,18 @@ from decimal import ROUND_DOWN, Decimal
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from closing.data import TxnInfo, apply_value_deltas
-from closing.models import ClosingRun, CostAdjustment, InventoryParameters, Specification
+from closing.data import TxnInfo
+from closing.models import (
+    ClosingRun,
+    CostAdjustment,
+    InventoryParameters,
+    Specification,
+)
 from closing.selectors import latest_close, open_receipts, open_value
-from closing.services import _post_run_voucher, closing_lock
+from closing.services.runs import closing_lock
+from closing.services.vouchers import post_run_voucher
 from closing.signals import run_ended_after_commit
+from closing.writer import apply_value_deltas
 from inventory.models import CostDimension, InventoryTransaction, ValuationMethod
 from ledger.bulk import apply_deltas
 from ledger.errors import DomainError
@@ -286,7 +293,7 @@ def _post(*, run_type: str, on: date, deltas, specification: str, update_ledger:
                  set_sql="cost_amount_adjustment = ROUND(inventory_inventorytransaction.cost_amount_adjustment "
                          "+ d.d_adjustment, 2)")
     apply_value_deltas([(_info(txn), delta) for txn, delta in deltas])
-    voucher = _post_run_voucher(run) if update_ledger else None
+    voucher = post_run_voucher(run) if update_ledger else None
     run.voucher = voucher
     run.items_total = run.items_done = len({txn.item_id for txn, _ in deltas})
     run.transactions_total = run.transactions_done = run.adjustments_count = len(deltas)

@@ -1,0 +1,37 @@
+"""The Inventory parameters a run is started with."""
+
+from django.db import transaction
+
+from closing.models import InventoryParameters
+from ledger.errors import DomainError
+from ledger.money import ZERO
+from ledger.services import audit_record
+
+PARAMETER_FIELDS = ("storno_for_adjustments", "default_specification", "default_min_adjustment", "items_per_bundle",
+                    "max_iterations")
+
+
+def parameters_update(*, user=None, **changes) -> InventoryParameters:
+    """Change the Inventory parameters (README 2.4, 3): validated by the model's constraints, audited
+    with the values before and after. Runs already started keep the values they were started with."""
+    unknown = set(changes) - set(PARAMETER_FIELDS)
+    if unknown:
+        raise DomainError(f"Unknown inventory parameter(s): {', '.join(sorted(unknown))}.")
+    InventoryParameters.load()
+    with transaction.atomic():
+        parameters = InventoryParameters.objects.select_for_update().get(pk=1)
+        before = {name: str(getattr(parameters, name)) for name in changes}
+        for name, value in changes.items():
+            setattr(parameters, name, value)
+        if parameters.items_per_bundle < 1:
+            raise DomainError("The number of items per bundle must be at least 1.", field="items_per_bundle")
+        if parameters.max_iterations < 1:
+            raise DomainError("The maximum throughputs must be at least 1.", field="max_iterations")
+        if parameters.default_min_adjustment < ZERO:
+            raise DomainError("The default minimum adjustment cannot be negative.", field="default_min_adjustment")
+        parameters.save()
+        after = {name: str(getattr(parameters, name)) for name in changes}
+        changed = {name: {"from": before[name], "to": after[name]} for name in changes if before[name] != after[name]}
+        if changed:
+            audit_record(user=user, action="parameters.change", obj=parameters, changes=changed)
+    return parameters
