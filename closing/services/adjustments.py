@@ -28,9 +28,8 @@ from closing.selectors import latest_close, open_receipts, open_value
 from closing.services.runs import closing_lock
 from closing.services.vouchers import post_run_voucher
 from closing.signals import run_ended_after_commit
-from closing.writer import apply_value_deltas
 from inventory.models import CostDimension, InventoryTransaction, ValuationMethod
-from ledger.bulk import apply_deltas
+from inventory.services.valuation import cached_values_add, transactions_adjust
 from ledger.errors import DomainError
 from ledger.money import AMOUNT_PLACES, ZERO, round_amount
 from ledger.services import PeriodGuard, audit_record, number_next
@@ -288,11 +287,8 @@ def _post(*, run_type: str, on: date, deltas, specification: str, update_ledger:
         CostAdjustment(run=run, transaction=txn, amount=delta, date=on,
                        offset_account_id=txn.item.item_group.cost_revaluation_account_id if revaluation else None)
         for txn, delta in deltas])
-    apply_deltas(table="inventory_inventorytransaction", rows=[(txn.pk, delta) for txn, delta in deltas],
-                 columns=["id", "d_adjustment"],
-                 set_sql="cost_amount_adjustment = ROUND(inventory_inventorytransaction.cost_amount_adjustment "
-                         "+ d.d_adjustment, 2)")
-    apply_value_deltas([(_info(txn), delta) for txn, delta in deltas])
+    transactions_adjust(rows=[(txn.pk, delta) for txn, delta in deltas])
+    cached_values_add(adjustments=[(_info(txn), delta) for txn, delta in deltas])
     voucher = post_run_voucher(run) if update_ledger else None
     run.voucher = voucher
     run.items_total = run.items_done = len({txn.item_id for txn, _ in deltas})

@@ -1,6 +1,7 @@
 """Writing a bundle's outcome: settlements, adjustments, the weighted-average closing pair and
-the warnings, all in the bundle's transaction. The rows go out through the data layer
-(closing/writer.py); this module decides what is written."""
+the warnings, all in the bundle's transaction. This module decides what is written; closing's rows
+go out through its data layer (closing/writer.py), and what changes on inventory's tables inventory
+writes (inventory/services/valuation.py)."""
 
 from collections import defaultdict
 from collections.abc import Iterator
@@ -9,12 +10,7 @@ from decimal import Decimal
 from closing.data import TxnInfo
 from closing.engine import AdjustmentOut, DimensionResult
 from closing.models import ClosingLog, ClosingRun
-from closing.writer import (
-    apply_transaction_deltas,
-    apply_value_deltas,
-    write_adjustments,
-    write_settlements,
-)
+from closing.writer import write_adjustments, write_settlements
 from inventory.models import (
     CostDimension,
     InventoryTransaction,
@@ -22,6 +18,7 @@ from inventory.models import (
     SourceType,
     TransactionStatus,
 )
+from inventory.services.valuation import cached_values_add, closing_transactions_insert, transactions_settle
 from ledger.money import ZERO
 
 
@@ -79,8 +76,8 @@ def write_outcome(run: ClosingRun, outcome) -> dict[str, int]:
     if warnings:
         _name_items(warnings)
         ClosingLog.objects.bulk_create(warnings)
-    apply_transaction_deltas(rows=[(txn_id, *values) for txn_id, values in deltas.items()], closed_on=run.date)
-    apply_value_deltas(adjustments)
+    transactions_settle(rows=[(txn_id, *values) for txn_id, values in deltas.items()], closed_on=run.date)
+    cached_values_add(adjustments=adjustments)
     counts["settlements"] = len(settlement_rows)
     counts["adjustments"] = len(adjustments)
     counts["warnings"] = len(warnings)
@@ -144,7 +141,7 @@ def _create_system_transactions(run: ClosingRun, outcome) -> dict[tuple[int, int
                 offset_account_id=group.inventory_issue_account_id if receipt else group.inventory_receipt_account_id,
             )))
     if pending:
-        saved = InventoryTransaction.objects.bulk_create([txn for _, txn in pending])
-        for (key, _), txn in zip(pending, saved):
-            created[key] = txn.pk
+        saved = closing_transactions_insert(transactions=[txn for _, txn in pending])
+        for (key, _), pk in zip(pending, saved, strict=True):
+            created[key] = pk
     return created

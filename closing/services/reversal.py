@@ -13,7 +13,7 @@ from closing.services.runs import closing_lock
 from closing.services.vouchers import post_run_voucher
 from closing.signals import run_ended_after_commit
 from closing.writer import RUN_TABLES, refresh_statistics, roomy_sorts, undo_run
-from inventory.models import InventoryTransaction, SourceType
+from inventory.services.valuation import closing_transactions, closing_transactions_delete
 from ledger.errors import DomainError
 from ledger.services import PeriodGuard, audit_record, number_next
 
@@ -76,14 +76,14 @@ def _reverse_run(target: ClosingRun, user) -> ClosingRun:
         started_by=user if getattr(user, "pk", None) else None, started_at=timezone.now(), phase="reversing",
         note=f"Reversal of {target.number}")
     adjustments = CostAdjustment.objects.filter(run=target)
-    system = InventoryTransaction.objects.filter(source_type=SourceType.WEIGHTED_AVERAGE_CLOSING, source_number=target.number)
+    system = closing_transactions(run_number=target.number)
     undo_run(target.pk)
     voucher = post_run_voucher(reversal, reversal_of=target) if target.voucher_id else None
     adjustments_count = adjustments.count()
     # The run's weighted-average closing pair goes, with its settlements; every other settlement
     # and adjustment stays, cancelled with its run.
     Settlement.objects.filter(Q(issue__in=system) | Q(receipt__in=system)).delete()
-    system.delete()
+    closing_transactions_delete(run_number=target.number)
     target.is_cancelled = True
     target.status = ClosingRun.Status.CANCELLED
     target.save(update_fields=["is_cancelled", "status"])
