@@ -132,7 +132,7 @@ def stream_bundle(*, item_ids: Sequence[int], close_date: date, previous_close: 
     return by_dimension, info
 
 
-def compute_bundle(*, item_ids: Sequence[int], close_date: date, previous_close: date | None, settle: bool,
+def compute_bundle(*, item_ids: Sequence[int], close_date: date, previous_close: date | None,
                    max_iterations: int, model_groups: dict[int, ItemModelGroup]) -> BundleOutcome:
     """Run the valuation method of each dimension. Transfers move cost between dimensions of the
     same item, which are always in the same bundle: recompute until the transfer costs stop
@@ -151,7 +151,7 @@ def compute_bundle(*, item_ids: Sequence[int], close_date: date, previous_close:
             model_group = model_groups[info[txns[0].id].model_group_id]
             results[dimension_id] = close_dimension(
                 txns, method=model_group.valuation_method, include_physical_value=model_group.include_physical_value,
-                close_date=close_date, settle=settle, transfer_costs=transfer_costs, max_iterations=max_iterations)
+                close_date=close_date, transfer_costs=transfer_costs, max_iterations=max_iterations)
         outcome.results = results
         if not transfer_issues:
             break

@@ -56,17 +56,16 @@ def close_dimension(
     method: str,
     include_physical_value: bool,
     close_date: date,
-    settle: bool = True,
     transfer_costs: Mapping[int, Decimal] = _NO_TRANSFER_COSTS,
     max_iterations: int = 100,
 ) -> DimensionResult:
-    """Close (or, with settle=False, recalculate) one item in one financial dimension.
+    """Close or recalculate one item in one financial dimension.
 
     `txns`: its value-open transactions in any order; those dated after `close_date` are ignored.
     `transfer_costs`: transfer issue id (in another dimension) -> that issue's final signed cost amount
     for its full quantity; a receipt whose `transfer_issue` is in it carries the opposite amount.
-    A recalculation computes exactly what a close computes; the caller just does not persist the
-    settlements, so `settle` does not change the result.
+    A recalculation computes exactly what a close computes: the caller just does not persist the
+    settlements (closing/services/outcome.py), so the engine is not told which it is.
     """
     try:
         closer = METHODS[method]

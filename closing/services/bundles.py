@@ -87,8 +87,7 @@ def bundle_process(*, bundle_id: int) -> str:
             model_groups = {group.pk: group for group in ItemModelGroup.objects.all()}
             outcome = compute_bundle(
                 item_ids=bundle.cost_dimension_ids, close_date=run.date, previous_close=previous_close_date(run),
-                settle=run.run_type == ClosingRun.RunType.CLOSING, max_iterations=run.max_iterations,
-                model_groups=model_groups)
+                max_iterations=run.max_iterations, model_groups=model_groups)
             counts = write_outcome(run, outcome)
             bundle.status = ClosingBundle.Status.DONE
             bundle.attempts += 1

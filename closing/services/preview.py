@@ -49,7 +49,6 @@ def closing_preview(*, request: RunRequest) -> Preview:
     with transaction.atomic():
         for start in range(0, len(item_ids), size):
             outcome = compute_bundle(item_ids=item_ids[start:start + size], close_date=run.date, previous_close=previous,
-                                     settle=request.run_type == ClosingRun.RunType.CLOSING,
                                      max_iterations=run.max_iterations, model_groups=model_groups)
             preview.items += len(outcome.items)
             preview.transactions += outcome.transactions

@@ -179,14 +179,6 @@ def test_it_gives_the_same_result_whatever_the_input_order(txns, method, ipv, cl
     assert close(shuffled, method, ipv, close_date) == close(txns, method, ipv, close_date)
 
 
-@settings(max_examples=100, deadline=None)
-@given(histories(transfers=True), st.sampled_from(METHODS), st.booleans(), close_dates)
-def test_it_recalculates_the_adjustments_a_close_would_make(txns, method, ipv, close_date):
-    closed = close(txns, method, ipv, close_date, settle=True)
-    recalculated = close(txns, method, ipv, close_date, settle=False)
-    assert recalculated.adjustments == closed.adjustments
-
-
 @settings(max_examples=300, deadline=None)
 @given(histories(), st.sampled_from(METHODS), st.booleans(), close_dates)
 def test_it_finds_nothing_more_to_do_when_closing_the_leftovers_again(txns, method, ipv, close_date):

@@ -174,11 +174,6 @@ def test_it_settles_nothing_for_standard_cost_and_moving_average(method):
     assert (result.settlements, result.adjustments, result.system_txns, result.warnings) == ((), (), (), ())
 
 
-def test_it_recalculates_exactly_what_it_would_close():
-    txns = [receipt(1, "3", "10.00", 1), receipt(2, "1", "7.00", 2), issue(3, "2", "8.00", 3)]
-    assert close(txns, "weighted_average", settle=False) == close(txns, "weighted_average")
-
-
 def test_it_refuses_an_unknown_method_and_duplicate_ids():
     with pytest.raises(ValueError, match="unknown valuation method"):
         close([], "average")
