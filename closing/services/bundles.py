@@ -7,7 +7,11 @@ mark commit together, a crashed bundle rolls back and stays pending, and resumin
 whatever is not done.
 """
 
+import ctypes
 import multiprocessing
+import os
+import signal
+import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
@@ -103,18 +107,27 @@ def bundle_process(*, bundle_id: int) -> str:
                 warnings_count=F("warnings_count") + counts["warnings"],
             )
     except Exception as error:  # noqa: BLE001 - any failure marks the run failed, to be resumed
-        _bundle_failed(bundle_id, error)
-        return "failed"
+        run = _bundle_failed(bundle_id, error)
+        if run is None:
+            return "failed"
     # A pause asked while this bundle was in the middle: the last bundle to end settles it.
     with transaction.atomic():
         try_settle_pause(run)
     return "done"
 
 
-def _bundle_failed(bundle_id: int, error: Exception) -> None:
+def _bundle_failed(bundle_id: int, error: Exception) -> ClosingRun | None:
+    """Record a bundle's failure and fail its run, to be resumed. Returns None, or the run when the
+    bundle turns out to be done after all: the connection was lost after the server committed
+    (the error reached us, the COMMIT had reached PostgreSQL), so its results are in the books and
+    redoing it would settle and adjust its transactions twice."""
     message = str(error) or error.__class__.__name__
+    if not connection.is_usable():
+        connection.close()  # a lost connection: the next query opens a new one
     with transaction.atomic():
-        bundle = ClosingBundle.objects.select_for_update().get(pk=bundle_id)
+        bundle = ClosingBundle.objects.select_for_update().select_related("run").get(pk=bundle_id)
+        if bundle.status == ClosingBundle.Status.DONE:
+            return bundle.run
         items = ", ".join(Item.objects.filter(pk__in=bundle.cost_dimension_ids[:5]).values_list("number", flat=True))
         bundle.status = ClosingBundle.Status.FAILED
         bundle.attempts += 1
@@ -123,6 +136,7 @@ def _bundle_failed(bundle_id: int, error: Exception) -> None:
         ClosingRun.objects.filter(pk=bundle.run_id).exclude(status=ClosingRun.Status.CANCELLED).update(
             status=ClosingRun.Status.FAILED, phase="failed",
             error=f"Bundle {bundle.number} (items {items}{'…' if len(bundle.cost_dimension_ids) > 5 else ''}) failed: {message}"[:4000])
+    return None
 
 
 def run_finalize(*, run_id: int) -> ClosingRun:
@@ -159,7 +173,8 @@ def run_execute(*, run_id: int, progress: Callable[[ClosingRun], None] | None = 
             and not connection.in_atomic_block):
         # Children must not inherit this process's open connection (two processes on one socket).
         connections.close_all()
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
             for _ in pool.map(_bundle_in_child, pending):
                 run.refresh_from_db()
                 if progress:
@@ -176,6 +191,20 @@ def run_execute(*, run_id: int, progress: Callable[[ClosingRun], None] | None = 
     if run.status != ClosingRun.Status.RUNNING:
         return run
     return run_finalize(run_id=run_id)
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """A bundle process ends when the command that started it does: a `close_inventory --wait
+    --workers N` killed with -9 must not leave children holding database connections and row locks
+    (Linux: the kernel sends them SIGKILL when the parent dies; their transactions roll back and the
+    bundles stay pending for resume)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent_pid:  # the parent died before the kernel was asked
+        os._exit(1)
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def _bundle_in_child(bundle_id: int) -> str:

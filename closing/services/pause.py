@@ -4,7 +4,7 @@ again, from the database, whatever is not done."""
 from django.db import connection, transaction
 
 from closing.models import ClosingBundle, ClosingRun
-from closing.services.runs import Enqueue, enqueue_bundles
+from closing.services.runs import Enqueue, enqueue_bundles, queue_away
 from ledger.errors import DomainError
 from ledger.services import audit_record
 
@@ -65,9 +65,20 @@ def closing_resume(*, user=None, enqueue: Enqueue | None = None, run_id: int | N
         run.save(update_fields=["status", "phase", "error"])
         audit_record(user=user, action="closing.resume", obj=run)
         if enqueue is not None:
-            if run.status == ClosingRun.Status.QUEUED:
-                transaction.on_commit(lambda: enqueue("coordinate", run.pk))
-            else:
-                pending = list(run.bundles.exclude(status=ClosingBundle.Status.DONE).values_list("pk", flat=True))
-                transaction.on_commit(lambda: enqueue_bundles(run, pending, enqueue))
+            pending = list(run.bundles.exclude(status=ClosingBundle.Status.DONE).values_list("pk", flat=True))
+            transaction.on_commit(lambda: _queue_or_fail(run, pending, enqueue))
     return run
+
+
+def _queue_or_fail(run: ClosingRun, pending: list[int], enqueue: Enqueue) -> None:
+    """Queue what a resumed run has left; if the queue cannot take it, the run is failed again with
+    the reason (to be resumed once Redis is back) instead of running with nothing queued."""
+    try:
+        if run.status == ClosingRun.Status.QUEUED:
+            enqueue("coordinate", run.pk)
+        else:
+            enqueue_bundles(run, pending, enqueue)
+    except Exception as error:  # whatever Redis or the network raised
+        message = queue_away(run, done="resumed", error=error)
+        ClosingRun.objects.filter(pk=run.pk).update(status=ClosingRun.Status.FAILED, phase="failed", error=message)
+        raise DomainError(message) from error

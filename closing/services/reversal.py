@@ -9,7 +9,7 @@ from django.utils import timezone
 from closing.models import ClosingRun, CostAdjustment, Settlement
 from closing.selectors import latest_adjustment as active_adjustment
 from closing.selectors import latest_close
-from closing.services.runs import closing_lock
+from closing.services.runs import closing_lock, run_noun
 from closing.services.vouchers import post_run_voucher
 from closing.signals import run_ended_after_commit
 from closing.writer import RUN_TABLES, refresh_statistics, roomy_sorts, undo_run
@@ -51,7 +51,7 @@ def closing_reverse(*, user=None, recalculations_from: date | None = None, lates
                 run_type=ClosingRun.RunType.REVERSAL).first()
             if later is not None:
                 raise DomainError(f"{later.get_run_type_display()} {later.number} was made after "
-                                  f"{_noun(target)} {target.number}: reverse it first.")
+                                  f"{run_noun(target)} {target.number}: reverse it first.")
             targets = [target]
         guard = PeriodGuard()
         for target in targets:
@@ -63,10 +63,6 @@ def closing_reverse(*, user=None, recalculations_from: date | None = None, lates
         for target in targets:
             reversed_runs.append(_reverse_run(target, user))
     return reversed_runs
-
-
-def _noun(run: ClosingRun) -> str:
-    return "close" if run.run_type == ClosingRun.RunType.CLOSING else run.get_run_type_display().lower()
 
 
 def _reverse_run(target: ClosingRun, user) -> ClosingRun:

@@ -113,8 +113,31 @@ def closing_start(*, request: RunRequest, user=None, enqueue: Enqueue | None = N
         audit_record(user=user, action=f"{request.run_type}.start", obj=run, date=str(request.date),
                      specification=request.specification)
         if enqueue is not None:
-            transaction.on_commit(lambda: enqueue("coordinate", run.pk))
+            transaction.on_commit(lambda: _queue_or_withdraw(run, enqueue))
     return run
+
+
+QUEUE_AWAY = ("The job queue (Redis) cannot be reached, so the {what} was not {done} ({error}). Start the workers' "
+              "Redis and try again, or run it here with --wait.")
+
+
+def run_noun(run: ClosingRun) -> str:
+    """How messages name a run: "close", "recalculation", "on-hand adjustment"..."""
+    return "close" if run.run_type == ClosingRun.RunType.CLOSING else run.get_run_type_display().lower()
+
+
+def queue_away(run: ClosingRun, *, done: str, error: Exception) -> str:
+    return QUEUE_AWAY.format(what=run_noun(run), done=done, error=(str(error) or error.__class__.__name__).rstrip(". "))
+
+
+def _queue_or_withdraw(run: ClosingRun, enqueue: Enqueue) -> None:
+    """Queue a run just started; if the queue cannot take it, withdraw the run (it has nothing yet:
+    no bundle, no result), so no run waits in "queued" for a job that does not exist."""
+    try:
+        enqueue("coordinate", run.pk)
+    except Exception as error:  # whatever Redis or the network raised
+        ClosingRun.objects.filter(pk=run.pk, status=ClosingRun.Status.QUEUED, bundles__isnull=True).delete()
+        raise DomainError(queue_away(run, done="started", error=error)) from error
 
 
 def run_items(run: ClosingRun):
