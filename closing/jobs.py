@@ -1,18 +1,11 @@
 """RQ jobs: thin, idempotent, taking ids. Each claims its unit of work in the database and calls a
 service; the queue can be lost and rebuilt (resume) without losing anything."""
 
-import django_rq
-
 from closing import services
 from closing.models import ClosingBundle, ClosingRun
+from closing.queue import QUEUE, enqueue
 
-QUEUE = "closing"
-
-
-def enqueue(kind: str, object_id: int) -> None:
-    """Put one step of a run on the closing queue. Called after the database commit."""
-    job = {"coordinate": coordinate, "bundle": process_bundle, "finalize": finalize}[kind]
-    django_rq.get_queue(QUEUE).enqueue(job, object_id, job_timeout=3600, result_ttl=600, failure_ttl=86400)
+__all__ = ["QUEUE", "coordinate", "enqueue", "finalize", "process_bundle"]
 
 
 def coordinate(run_id: int) -> None:

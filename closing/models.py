@@ -91,6 +91,10 @@ class ClosingRun(models.Model):
     adjustments_count = models.PositiveBigIntegerField(default=0)
     warnings_count = models.PositiveIntegerField(default=0)
     checks = models.JSONField(default=dict, blank=True, help_text="Result of the automatic book checks after the run.")
+    # When the run last moved (started, coordinated, a bundle done, resumed, queued again): a run
+    # that has not moved for a while is looked at by closing.services.watch.
+    progress_at = models.DateTimeField(null=True, blank=True)
+    requeues = models.PositiveSmallIntegerField(default=0, help_text="Times the run was found stalled and queued again.")
     # Always True: with the partial unique constraint below it lets the database refuse a second
     # unfinished run, whichever process tries to create it.
     exclusive = models.BooleanField(default=True, editable=False)

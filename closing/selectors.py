@@ -4,6 +4,7 @@ import calendar
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import (
     Case,
     Count,
@@ -20,6 +21,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from closing.models import ClosingLog, ClosingRun, CostAdjustment, Settlement
 from inventory.models import (
@@ -83,16 +85,28 @@ def closing_lock_date():
     return latest.date if latest is not None else None
 
 
+WATCHED = (ClosingRun.Status.QUEUED, ClosingRun.Status.RUNNING)
+
+
+def run_is_moving(run: ClosingRun) -> bool:
+    """A queued or running run that moved (started, a bundle done, resumed...) within the stall time
+    (CLOSING_STALL_SECONDS); a run that is not live is not moving."""
+    if run.status not in WATCHED:
+        return False
+    quiet = timedelta(seconds=settings.CLOSING_STALL_SECONDS)
+    return run.progress_at is None or timezone.now() - run.progress_at < quiet
+
+
 def run_status(*, run: ClosingRun) -> dict:
-    """The small status document the page polls and `closing_status --json` prints."""
+    """The small status document the page polls and `closing_status --json` prints. A run that is
+    not moving has no ETA, and can be resumed from the page (`stuck`)."""
     elapsed = None
     if run.started_at:
-        from django.utils import timezone
-
         elapsed = ((run.ended_at or timezone.now()) - run.started_at).total_seconds()
     rate = (run.transactions_done / elapsed) if elapsed else 0.0
     remaining = run.transactions_total - run.transactions_done
-    eta = (remaining / rate) if rate and run.status == ClosingRun.Status.RUNNING else None
+    moving = run_is_moving(run)
+    eta = (remaining / rate) if rate and run.status == ClosingRun.Status.RUNNING and moving else None
     return {
         "id": run.pk, "number": run.number, "type": run.run_type, "status": run.status, "phase": run.phase,
         "date": run.date.isoformat(), "progress": run.progress_percent,
@@ -102,7 +116,8 @@ def run_status(*, run: ClosingRun) -> dict:
         "settlements": run.settlements_count, "adjustments": run.adjustments_count, "warnings": run.warnings_count,
         "voucher": run.voucher.number if run.voucher_id else None,
         "rate_per_second": round(rate, 1), "eta_seconds": round(eta) if eta is not None else None,
-        "error": run.error,
+        "error": run.error, "moving": moving, "stuck": run.status in WATCHED and not moving,
+        "requeues": run.requeues,
     }
 
 

@@ -4,6 +4,7 @@ Every change goes through closing.services (closing_start, closing_pause, closin
 closing_reverse); a refusal is a DomainError shown on the form, with nothing written. Runs are
 processed by the workers (closing.jobs): the run page follows them by polling status.json."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -200,8 +201,10 @@ def run_pause(request: HttpRequest, pk: int) -> HttpResponse:
 @require_permission(RUN_CLOSING)
 def run_resume(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(ClosingRun, pk=pk)
-    if run.status not in (ClosingRun.Status.PAUSED, ClosingRun.Status.PAUSING, ClosingRun.Status.FAILED):
-        messages.error(request, f"{run.number} is {run.get_status_display().lower()}: only a paused or failed run is resumed.")
+    stuck = selectors.run_status(run=run)["stuck"]
+    if run.status not in (ClosingRun.Status.PAUSED, ClosingRun.Status.PAUSING, ClosingRun.Status.FAILED) and not stuck:
+        messages.error(request, f"{run.number} is {run.get_status_display().lower()}: only a paused or failed run, or one "
+                                f"that has stopped moving, is resumed.")
         return redirect(run)
     try:
         run = services.closing_resume(user=request.user, enqueue=jobs.enqueue, run_id=run.pk)
@@ -223,11 +226,21 @@ def _run_context(request: HttpRequest, run: ClosingRun, tab: str) -> dict:
             "can_run": request.user.has_perm(RUN_CLOSING)}
 
 
+def _watched(run: ClosingRun) -> ClosingRun:
+    """Every read of a live run's status looks whether it has stalled (closing/services/watch.py)."""
+    if run.status in selectors.WATCHED:
+        services.run_watch(run_id=run.pk)
+        run.refresh_from_db()
+    return run
+
+
 @require_permission(VIEW_RUNS)
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run_or_404(pk)
+    run = _watched(run)
     context = _run_context(request, run, "general")
     context.update(session=selectors.run_status(run=run), reversals=run.reversals.select_related("voucher"),
+                   stall_seconds=settings.CLOSING_STALL_SECONDS, max_requeues=settings.CLOSING_MAX_REQUEUES,
                    warnings=selectors.run_log(run=run)[:FIRST_WARNINGS])
     return render(request, "closing/run_detail.html", context)
 
@@ -235,7 +248,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_permission(VIEW_RUNS)
 def run_status(request: HttpRequest, pk: int) -> JsonResponse:
     """The session document the run page polls every second while the run is live."""
-    run = get_object_or_404(ClosingRun.objects.select_related("voucher"), pk=pk)
+    run = _watched(get_object_or_404(ClosingRun.objects.select_related("voucher"), pk=pk))
     document = selectors.run_status(run=run)
     document.update(
         status_label=run.get_status_display(), live=run.status in LIVE_STATUSES,

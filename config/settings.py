@@ -118,6 +118,12 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+# A queued or running close that has not moved for this long, with nothing working on it and
+# nothing waiting in the queue, is queued again (at most CLOSING_MAX_REQUEUES times), then failed
+# as stalled (closing/services/watch.py).
+CLOSING_STALL_SECONDS = int(os.environ.get("CLOSING_STALL_SECONDS", "60"))
+CLOSING_MAX_REQUEUES = int(os.environ.get("CLOSING_MAX_REQUEUES", "3"))
+
 RQ_QUEUES = {
     "closing": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600},
     "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600},

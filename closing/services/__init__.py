@@ -9,6 +9,7 @@ runs. One module per job; this package exports what views, jobs and commands cal
     pause.py       pause and resume
     reversal.py    reversing a close, an adjustment or recalculations
     preview.py     the dry run
+    watch.py       noticing a run that has stalled, and queueing it again
     adjustments.py on-hand and transaction adjustments
 
 The SQL that writes a run's results, or takes them back, is the data layer's (closing/writer.py).
@@ -31,9 +32,10 @@ from closing.services.runs import (
     closing_lock,
     closing_start,
 )
+from closing.services.watch import run_watch
 
 __all__ = [
     "ANOTHER_RUN", "PARAMETER_FIELDS", "Enqueue", "Preview", "RunRequest", "bundle_process", "closing_lock",
     "closing_pause", "closing_preview", "closing_resume", "closing_reverse", "closing_start", "parameters_update",
-    "run_coordinate", "run_execute", "run_finalize",
+    "run_coordinate", "run_execute", "run_finalize", "run_watch",
 ]

@@ -59,6 +59,7 @@ def run_coordinate(*, run_id: int, enqueue: Enqueue | None = None) -> ClosingRun
         run.status = ClosingRun.Status.RUNNING
         run.phase = "processing bundles"
         run.started_at = run.started_at or timezone.now()
+        run.progress_at = timezone.now()
         run.save()
         pending = list(run.bundles.exclude(status=ClosingBundle.Status.DONE).values_list("pk", flat=True))
         if enqueue is not None:
@@ -104,7 +105,7 @@ def bundle_process(*, bundle_id: int) -> str:
                 transactions_done=F("transactions_done") + outcome.transactions,
                 settlements_count=F("settlements_count") + counts["settlements"],
                 adjustments_count=F("adjustments_count") + counts["adjustments"],
-                warnings_count=F("warnings_count") + counts["warnings"],
+                warnings_count=F("warnings_count") + counts["warnings"], progress_at=timezone.now(),
             )
     except Exception as error:  # noqa: BLE001 - any failure marks the run failed, to be resumed
         run = _bundle_failed(bundle_id, error)

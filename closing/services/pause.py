@@ -2,6 +2,7 @@
 again, from the database, whatever is not done."""
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from closing.models import ClosingBundle, ClosingRun
 from closing.services.runs import Enqueue, enqueue_bundles, queue_away
@@ -62,7 +63,9 @@ def closing_resume(*, user=None, enqueue: Enqueue | None = None, run_id: int | N
         run.status = ClosingRun.Status.QUEUED if not run.bundles.exists() else ClosingRun.Status.RUNNING
         run.phase = "resumed"
         run.error = ""
-        run.save(update_fields=["status", "phase", "error"])
+        run.progress_at = timezone.now()
+        run.requeues = 0  # whoever resumes gives the watch its retries back
+        run.save(update_fields=["status", "phase", "error", "progress_at", "requeues"])
         audit_record(user=user, action="closing.resume", obj=run)
         if enqueue is not None:
             pending = list(run.bundles.exclude(status=ClosingBundle.Status.DONE).values_list("pk", flat=True))

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from closing.models import ClosingRun, InventoryParameters, Specification
 from closing.selectors import latest_close, unfinished_run
@@ -108,7 +109,7 @@ def closing_start(*, request: RunRequest, user=None, enqueue: Enqueue | None = N
             number=number_next(code="closing"), run_type=request.run_type, date=request.date,
             specification=request.specification, note=request.note, min_adjustment=request.min_adjustment,
             max_iterations=parameters.max_iterations, selection=selection,
-            started_by=user if getattr(user, "pk", None) else None, phase="queued",
+            started_by=user if getattr(user, "pk", None) else None, phase="queued", progress_at=timezone.now(),
         )
         audit_record(user=user, action=f"{request.run_type}.start", obj=run, date=str(request.date),
                      specification=request.specification)

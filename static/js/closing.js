@@ -3,7 +3,8 @@
  * Any element with a non-empty data-status-url (the run page's session, a live row of the overview)
  * polls that status.json every second while the run is queued, running or pausing, and fills the
  * [data-field] elements inside it from the document (closing.selectors.run_status). Elements with
- * data-show-when="status status ..." are shown only in those states. Polling stops when the run
+ * data-show-when="status status ..." are shown only in those states ("stuck" too: a live run that
+ * has not moved for the stall time). Polling stops when the run
  * is no longer live; the page itself is never reloaded. */
 (function () {
   "use strict";
@@ -63,8 +64,11 @@
       if (renderers[field]) renderers[field](node, doc);
       else if (field in doc) text(node, doc[field]);
     });
+    // "stuck": queued or running without progress for the stall time (Resume is offered then too).
+    var states = doc.stuck ? [doc.status, "stuck"] : [doc.status];
     root.querySelectorAll("[data-show-when]").forEach(function (node) {
-      node.hidden = node.getAttribute("data-show-when").split(" ").indexOf(doc.status) < 0;
+      var wanted = node.getAttribute("data-show-when").split(" ");
+      node.hidden = !states.some(function (state) { return wanted.indexOf(state) >= 0; });
     });
   }
 

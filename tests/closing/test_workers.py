@@ -38,7 +38,7 @@ from closing.benchmark import history_generate
 from closing.models import ClosingBundle, ClosingLog, ClosingRun, CostAdjustment, InventoryParameters, Settlement
 from inventory.models import CostDimension, InventoryTransaction, Item, OnHand, SourceType
 from ledger.errors import DomainError
-from ledger.models import VoucherLine
+from ledger.models import AuditEntry, VoucherLine
 from reports import jobs as reports_jobs
 from reports.checks import books_check
 from reports.services import book_check_request
@@ -523,3 +523,70 @@ def test_it_checks_the_books_on_a_worker_when_asked(history, pool):
     here = books_check(as_of=CLOSE_DATE).to_dict()
     assert [(line["name"], line["ok"], line["count"]) for line in check.result["checks"]] == [
         (line["name"], line["ok"], line["count"]) for line in here["checks"]]
+
+
+# -- runs never hang in silence (closing/services/watch.py) ----------------------------------------
+
+def status_read(run: ClosingRun) -> dict:
+    """What an accountant following the run sees: the page's status document (the same read as
+    `closing_status` and the API), which is also where a stalled run is noticed."""
+    out = io.StringIO()
+    call_command("closing_status", "--json", stdout=out)
+    document = json.loads(out.getvalue())
+    assert document["id"] == run.pk
+    return document
+
+
+def test_it_queues_a_run_again_by_itself_when_its_worker_died_in_the_middle_of_a_bundle(history, pool, settings):
+    settings.CLOSING_STALL_SECONDS = 2
+    worker = pool.start()
+    with ItemsHeld(item_in_bundle(4)) as held:
+        run = close_start()
+        [session] = wait_for(held.waiting, timeout=30, what="the worker to be in the middle of bundle 4")
+        pool.kill(worker)
+    wait_for(lambda: backend_gone(session), timeout=30, what="the killed worker's database session to end")
+    pool.start()
+    wait_for(lambda: fresh(run).bundles_done == BUNDLES - 1, timeout=30, what="bundles 5-10 to be done")
+    assert status_read(run)["status"] == Status.RUNNING  # bundle 4's job is gone, but the run moved just now
+
+    # Nobody resumes it: following it is enough, once it has not moved for the stall time.
+    ended = wait_for(lambda: status_read(run)["status"] == Status.ENDED and fresh(run), timeout=60,
+                     what="the watch to queue bundle 4 again and the run to end", interval=0.5)
+    assert (ended.requeues, bundle(ended, 4).attempts) == (1, 1)
+    [requeued] = AuditEntry.objects.filter(action="closing.requeue", object_id=str(run.pk))
+    assert requeued.detail["reason"].startswith("no progress for ")
+    assert_same_as_wait_run(ended)
+
+
+def test_it_queues_a_run_again_by_itself_when_the_queue_was_lost(history, pool, settings):
+    settings.CLOSING_STALL_SECONDS = 2
+    run = close_start()
+    closing_queue().empty()  # Redis flushed before any worker ran
+    pool.start()
+    time.sleep(1)
+    assert status_read(run)["status"] == Status.QUEUED  # nothing queued, but not yet quiet for 2 s
+
+    ended = wait_for(lambda: status_read(run)["status"] == Status.ENDED and fresh(run), timeout=60,
+                     what="the watch to queue the run again and the run to end", interval=0.5)
+    assert ended.requeues == 1
+    assert_same_as_wait_run(ended)
+
+
+def test_it_fails_a_run_that_stalls_again_and_again_with_the_reason_and_no_eta(history, queues, settings):
+    settings.CLOSING_STALL_SECONDS = 1
+    settings.CLOSING_MAX_REQUEUES = 2
+    run = close_start()
+    for attempt in range(1, 3):
+        closing_queue().empty()  # every time it is queued again, the queue is lost again
+        time.sleep(1.1)
+        document = status_read(run)
+        assert (document["status"], document["requeues"]) == (Status.QUEUED, attempt)
+    closing_queue().empty()
+    time.sleep(1.1)
+    document = status_read(run)
+    assert (document["status"], document["phase"], document["eta_seconds"]) == (Status.FAILED, "stalled", None)
+    assert document["error"].startswith("Stalled: no progress for ")
+    assert "queued again 2 times without progress; resume the close once the workers run" in document["error"]
+
+    services.closing_resume(enqueue=jobs.enqueue)  # the documented way out, once the workers run
+    assert fresh(run).requeues == 0

@@ -2,7 +2,8 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from closing.selectors import run_latest, run_status
+from closing.selectors import WATCHED, run_latest, run_status
+from closing.services import run_watch
 
 
 class Command(BaseCommand):
@@ -16,6 +17,8 @@ class Command(BaseCommand):
         if run is None:
             self.stdout.write(json.dumps(None) if options["json"] else "No closing run yet.")
             return
+        if run.status in WATCHED:
+            run = run_watch(run_id=run.pk)  # a run that has stalled is queued again, or failed as stalled
         status = run_status(run=run)
         if options["json"]:
             self.stdout.write(json.dumps(status))

@@ -1,0 +1,25 @@
+"""Handing a run's steps to the workers, on the `closing` queue. A step is named by its job's dotted
+path, so the services that queue steps do not import the jobs (which call the services)."""
+
+import django_rq
+
+QUEUE = "closing"
+STEPS = {"coordinate": "closing.jobs.coordinate", "bundle": "closing.jobs.process_bundle",
+         "finalize": "closing.jobs.finalize"}
+
+
+def enqueue(kind: str, object_id: int) -> None:
+    """Put one step of a run on the closing queue. Called after the database commit."""
+    django_rq.get_queue(QUEUE).enqueue(STEPS[kind], object_id, job_timeout=3600, result_ttl=600, failure_ttl=86400)
+
+
+def waiting_steps() -> set[tuple[str, int]]:
+    """The steps waiting in the queue for a worker, as (kind, id). Reads the whole queue: for the
+    watch, which asks only about a run that has stopped moving."""
+    queue = django_rq.get_queue(QUEUE)
+    kinds = {path: kind for kind, path in STEPS.items()}
+    steps = set()
+    for job in queue.get_jobs():
+        if job is not None and job.func_name in kinds and len(job.args) == 1:
+            steps.add((kinds[job.func_name], job.args[0]))
+    return steps
