@@ -3,13 +3,17 @@ and nowhere else.
 
 DATABASE_URL   postgres://user@host:port/name or sqlite:///absolute/path (default: ./costbook.sqlite3)
 REDIS_URL      redis://host:port/db (default: redis://127.0.0.1:6379/0)
-SECRET_KEY     required when DEBUG is off
+SECRET_KEY     required when DEBUG is off; the .env.example placeholder is refused
 DEBUG          1/true/yes or 0/false/no (default: on without SECRET_KEY, off with it)
 ALLOWED_HOSTS  comma-separated host names (default: localhost,127.0.0.1 with DEBUG, else none)
 DATABASE_WORK_MEM  PostgreSQL work_mem for the app's connections (default: 64MB)
+PROXY_COUNT    reverse proxies in front of the app that append to X-Forwarded-For; sign-in
+               throttling counts attempts per user and client address (default: 0, the
+               connection's address)
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -30,6 +34,12 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+# .env.example's value: a deployment that copied the example and forgot to change it would sign
+# sessions and password-reset tokens with a key anyone can read in the repository.
+SECRET_KEY_PLACEHOLDER = "change-me-to-50-or-more-random-characters-before-deploying-costbook"
+if SECRET_KEY == SECRET_KEY_PLACEHOLDER:
+    raise ImproperlyConfigured("SECRET_KEY is still the placeholder from .env.example: set 50 or more random "
+                               "characters (python3 -c \"import secrets; print(secrets.token_urlsafe(50))\").")
 # A checkout with no configuration is a developer's machine: debug on, embedded SQLite. A deployment
 # sets SECRET_KEY, and debug is then off unless DEBUG says otherwise.
 DEBUG = env_bool("DEBUG", default=not SECRET_KEY)
@@ -54,6 +64,7 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_filters",
     "django_rq",
+    "axes",
     "ledger",
     "inventory",
     "closing",
@@ -70,6 +81,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -139,6 +152,37 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Sign-in throttling (django-axes): after 5 failed attempts for one user name from one address,
+# that pair is refused for 15 minutes, even with the right password, on the site's and the admin's
+# sign-in alike. Counting by the pair, not by address alone, keeps an office behind one NAT address
+# working while one person is locked out; counting by name alone would let anyone lock anyone out.
+# Axes' backend comes first: it refuses before the password is even checked. It needs the request,
+# so authenticate() without one (Client.login in a test) raises instead of skipping the count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# 15 minutes from the attempt that locked, not from the latest refused one: a user who tries again
+# (with the right password, even) during the lockout does not push its end further away.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
+PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
+
+# A session ends after a working day without a request, and when the browser closes: the cookie
+# has no expiry (a session cookie), and the server refuses it 9 hours after its last request.
+SESSION_COOKIE_AGE = 9 * 60 * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# django-rq also registers its dashboard in the Django admin, where any staff member may use it:
+# config/urls.py mounts it once, behind config.security.QUEUE_PERMISSION.
+RQ_SHOW_ADMIN_LINK = False
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
@@ -164,7 +208,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # django-axes logs each failed sign-in and lockout as a warning; its info lines (a banner at every
+    # start, one line per handler call) are chatter.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 if not DEBUG:

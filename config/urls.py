@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from config import views
+from config.security import queue_dashboard_urlpatterns
 
 admin.site.site_header = "Costbook administration"
 admin.site.site_title = "Costbook admin"
@@ -16,6 +17,6 @@ urlpatterns = [
     path("ledger/", include("ledger.urls")),
     path("closing/", include("closing.urls")),
     path("reports/", include("reports.urls")),
-    path("admin/django-rq/", include("django_rq.urls")),
+    path("admin/django-rq/", include((queue_dashboard_urlpatterns(), "django_rq"))),
     path("admin/", admin.site.urls),
 ]

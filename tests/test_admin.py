@@ -19,8 +19,9 @@ from ledger.models import AuditEntry, Voucher
 # parameters are one row, made by bootstrap, so there is nothing to add either.
 READ_ONLY = {InventoryTransaction, Voucher, Journal, OnHand, CostDimension, AuditEntry, ClosingRun, ClosingLog}
 NO_ADD = READ_ONLY | {InventoryParameters}
-# django_rq's dashboard entry is a link to the queue pages (they need Redis), not a table.
-REGISTERED = [model for model in admin.site._registry if model._meta.app_label != "django_rq"]
+# django_rq's dashboard entry is a link to the queue pages (they need Redis), not a table. django-axes'
+# sign-in records are written by sign-ins only (no add page) and are tested in tests/test_security.py.
+REGISTERED = [model for model in admin.site._registry if model._meta.app_label not in {"django_rq", "axes"}]
 
 
 def url(model, page: str, *args) -> str:

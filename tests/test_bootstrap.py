@@ -123,7 +123,8 @@ def test_it_does_not_open_a_missing_month_of_a_year_that_has_periods(company):
                             financial=True)
 
 
-def test_it_loads_the_demo_once_however_often_it_runs(db):
+def test_it_loads_the_demo_once_however_often_it_runs(db, settings):
+    settings.DEBUG = True  # demo refuses to run on a deployment (DEBUG off); pytest turns DEBUG off
     first = run("demo")
     after_first = counts()
 
@@ -138,7 +139,8 @@ def test_it_loads_the_demo_once_however_often_it_runs(db):
         assert f"  {username:<11} {password:<22} {role}" in second
 
 
-def test_it_lets_the_demo_users_sign_in_with_the_documented_passwords(db):
+def test_it_lets_the_demo_users_sign_in_with_the_documented_passwords(db, settings):
+    settings.DEBUG = True  # demo refuses to run on a deployment (DEBUG off); pytest turns DEBUG off
     run("demo")
     logins = {username: (password, role) for username, (_, _, role, password) in DEMO_PASSWORDS.items()}
     logins[DEMO_ADMIN[0]] = (DEMO_ADMIN[1], "Administrator")
@@ -149,5 +151,7 @@ def test_it_lets_the_demo_users_sign_in_with_the_documented_passwords(db):
 
         assert (response.status_code, response["Location"]) == (302, "/"), username
         assert f'<span class="role-badge" data-testid="role">{role}</span>' in client.get("/").content.decode()
-        assert not Client().login(username=username, password="wrong")
+        refused = Client()
+        refused.post("/login/", {"username": username, "password": "wrong"})
+        assert refused.get("/").status_code == 302  # still signed out
     assert User.objects.get(username=DEMO_ADMIN[0]).is_superuser

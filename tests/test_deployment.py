@@ -41,7 +41,7 @@ def production_env(**overrides: str) -> dict[str, str]:
 
 
 def run(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def free_port() -> int:
@@ -84,6 +84,86 @@ def test_it_documents_every_deployment_variable_in_the_env_example():
             "SECURE_SSL_REDIRECT"} <= names
 
 
+def gunicorn_config(**env: str) -> dict[str, str]:
+    result = run([sys.executable, "-m", "gunicorn", "--config", "config/gunicorn_conf.py", "--print-config",
+                  "config.wsgi"], clean_env(**env))
+    assert result.returncode == 0, result.stderr
+    return {name.strip(): value.strip() for name, _, value in
+            (line.partition("=") for line in result.stdout.splitlines()) if name.strip()}
+
+
+def test_it_starts_gunicorn_with_several_workers_and_a_timeout_from_the_environment():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    compose = (ROOT / "docker-compose.yml").read_text()
+    command = '["gunicorn", "--config", "config/gunicorn_conf.py", "config.wsgi"]'
+    assert f"CMD {command}" in dockerfile
+    assert f"command: {command}" in compose
+
+    default = gunicorn_config()
+    assert (default["workers"], default["timeout"], default["bind"]) == ("3", "60", "['0.0.0.0:8000']")
+    tuned = gunicorn_config(WEB_CONCURRENCY="5", GUNICORN_TIMEOUT="90")
+    assert (tuned["workers"], tuned["timeout"]) == ("5", "90")
+
+
+# The lock files ----------------------------------------------------------------------------------
+
+def locked_versions(lock: Path) -> dict[str, str]:
+    text = lock.read_text().replace("\\\n", " ")
+    return {line.split("==")[0].lower(): line.split("==")[1].split()[0].split(";")[0]
+            for line in text.splitlines() if "==" in line and not line.lstrip().startswith("#")}
+
+
+def test_it_installs_every_package_from_a_hashed_lock():
+    makefile = (ROOT / "Makefile").read_text()
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "install --quiet --require-hashes -r $(LOCK)" in makefile and "LOCK := requirements/dev.txt" in makefile
+    assert "--no-deps --no-build-isolation -e ." in makefile  # the project alone, built by the locked setuptools
+    assert "RUN pip install --require-hashes -r requirements/runtime.txt" in dockerfile
+    assert "pip install ." not in dockerfile and "make test" in (ROOT / ".ci" / "run").read_text()
+
+    # Every requirement of pyproject.toml is pinned with hashes, the image's at the test run's versions.
+    check = run([sys.executable, "scripts/check_lock.py"], clean_env())
+    assert check.returncode == 0, check.stderr
+    # What the tests run with is what is locked.
+    import importlib.metadata
+    dev = locked_versions(ROOT / "requirements" / "dev.txt")
+    for name in ("django", "gunicorn", "django-axes", "psycopg", "rq"):
+        assert importlib.metadata.version(name) == dev[name], name
+
+
+def test_it_names_a_dependency_that_pyproject_toml_has_and_the_lock_does_not(tmp_path):
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    changed = tmp_path / "pyproject.toml"
+    changed.write_text(pyproject.replace('dependencies = [\n', 'dependencies = [\n    "django-otp>=1.5,<2",\n', 1))
+
+    check = run([sys.executable, "scripts/check_lock.py", str(changed), "requirements/dev.txt",
+                 "requirements/runtime.txt"], clean_env())
+
+    assert check.returncode == 1
+    assert "dev.txt: django-otp<2,>=1.5 from pyproject.toml is not locked" in check.stderr
+    assert "run `make lock`" in check.stderr
+
+
+def test_it_keeps_dependencies_above_known_advisories_and_below_the_next_major():
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    requirements = {Requirement(line).name.lower(): Requirement(line).specifier for line in
+                    project["dependencies"] + [line for group in project["optional-dependencies"].values()
+                                               for line in group]}
+    # Django before 5.2.9 and gunicorn before 23 have published security advisories.
+    assert not requirements["django"].contains("5.2.8") and requirements["django"].contains("5.2.9")
+    assert not requirements["gunicorn"].contains("22.0.0") and requirements["gunicorn"].contains("23.0.0")
+    unbounded = [name for name, specifier in requirements.items()
+                 if not any(spec.operator in ("<", "~=", "==") for spec in specifier)]
+    assert unbounded == []
+    locked = locked_versions(ROOT / "requirements" / "runtime.txt")
+    assert Version(locked["django"]) >= Version("5.2.9") and Version(locked["gunicorn"]) >= Version("23")
+
+
 # Production settings ----------------------------------------------------------------------------
 
 def test_it_passes_the_deployment_checks_with_production_settings():
@@ -96,6 +176,32 @@ def test_it_refuses_to_start_without_a_secret_key_when_debug_is_off():
     result = run([sys.executable, "manage.py", "check"], clean_env(DEBUG="0"))
     assert result.returncode != 0
     assert "ImproperlyConfigured: SECRET_KEY must be set when DEBUG is off." in result.stderr
+
+
+def test_it_refuses_the_placeholder_secret_key_of_the_env_example():
+    placeholder = next(line.split("=", 1)[1] for line in (ROOT / ".env.example").read_text().splitlines()
+                       if line.startswith("SECRET_KEY="))
+    for debug in ("0", "1"):
+        result = run([sys.executable, "manage.py", "check"],
+                     clean_env(SECRET_KEY=placeholder, DEBUG=debug, ALLOWED_HOSTS="costbook.example.com"))
+        assert result.returncode != 0
+        assert "ImproperlyConfigured: SECRET_KEY is still the placeholder from .env.example" in result.stderr
+
+
+def test_it_refuses_to_load_the_demo_with_debug_off(tmp_path):
+    database = tmp_path / "deployed.sqlite3"
+    env = production_env(DATABASE_URL=f"sqlite:///{database}")
+    migrated = run([sys.executable, "manage.py", "migrate", "--noinput"], env, timeout=300)
+    assert migrated.returncode == 0, migrated.stderr
+    code = ("import django; django.setup(); from django.contrib.auth.models import User; "
+            "from inventory.models import Item; print(User.objects.count(), Item.objects.count())")
+
+    result = run([sys.executable, "manage.py", "demo"], env)
+
+    assert result.returncode == 1
+    assert "demo is for development only and refuses to run with DEBUG off" in result.stderr
+    assert "Nothing was written." in result.stderr
+    assert run([sys.executable, "-c", code], env).stdout.split() == ["0", "0"]
 
 
 def test_it_reads_a_sqlite_database_url(tmp_path):
@@ -137,11 +243,17 @@ def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 30) -> Non
 
 def test_it_reports_gunicorn_healthy_behind_production_settings(tmp_path):
     port = free_port()
-    env = production_env(DATABASE_URL=f"sqlite:///{tmp_path}/health.sqlite3", PORT=str(port))
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}"],
+    env = production_env(DATABASE_URL=f"sqlite:///{tmp_path}/health.sqlite3", PORT=str(port), WEB_CONCURRENCY="2")
+    # The image's command, listening on loopback instead of 0.0.0.0.
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", "config/gunicorn_conf.py", "config.wsgi",
+                               "-b", f"127.0.0.1:{port}"],
                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         wait_for_port(port, server)
+        deadline = time.monotonic() + 30
+        while len([pid for pid in descendants(server.pid) if alive(pid)]) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len([pid for pid in descendants(server.pid) if alive(pid)]) == 2  # WEB_CONCURRENCY workers
         # A plain request is refused (unknown host) and an http one redirected: the health check
         # must present itself like traffic from the TLS proxy.
         with pytest.raises(urllib.error.HTTPError) as refused:
@@ -205,7 +317,7 @@ def test_it_runs_the_dev_server_with_a_private_redis_and_stops_everything_on_ctr
 
     def drain():
         for line in script.stdout:
-            lines.append(line)
+            lines.append(line)  # noqa: PERF402 (line by line: the test reads `lines` while it grows)
 
     reader = threading.Thread(target=drain, daemon=True)
     reader.start()

@@ -1,14 +1,23 @@
 from datetime import date
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from inventory.services.company import DEMO_ADMIN, DEMO_PASSWORDS, demo_load
 
 
 class Command(BaseCommand):
-    help = "Load the demo company (items, sites, warehouses, users per role, three months of history). Idempotent."
+    help = ("Load the demo company (items, sites, warehouses, users per role, three months of history). Idempotent. "
+            "Development only: refused with DEBUG off.")
 
     def handle(self, *args, **options):
+        # The demo users' passwords are printed here and written in the README: on a deployment
+        # they would be an administrator account anyone can sign in to.
+        if not settings.DEBUG:
+            raise CommandError(
+                "demo is for development only and refuses to run with DEBUG off: it creates users whose "
+                f"passwords are public (\"{DEMO_ADMIN[0]}\" is a superuser). Nothing was written. On a development "
+                "machine, run it with DEBUG=1.")
         stats = demo_load(today=date.today())
         self.stdout.write(self.style.SUCCESS(
             f"Demo company ready: {stats['items']} items, {stats['transactions']} transactions, {stats['users']} users created."))
