@@ -41,6 +41,11 @@ from ledger.money import (
     round_unit_cost,
 )
 
+# The valuation methods whose issues a close settles against receipts (standard cost and moving
+# average cost every issue as it is posted, and settle nothing).
+SETTLING_METHODS = [method for method in ValuationMethod.values
+                    if method not in (ValuationMethod.STANDARD_COST, ValuationMethod.MOVING_AVERAGE)]
+
 AMOUNT = DecimalField(**AMOUNT_FIELD)
 QUANTITY = DecimalField(**QUANTITY_FIELD)
 

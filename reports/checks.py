@@ -11,6 +11,10 @@ set-based aggregate queries, so they stay fast on a million transactions.
   transaction is settled, through active settlements, beyond its quantity.
 * on_hand_equals_transactions: the on-hand cache (quantities and values per item, site, warehouse
   and lot) equals the sum of the transactions.
+* close_covers_its_period: every financially updated issue dated on or before the latest ended close's
+  date, of an item the close settles, is settled or named in that close's log, and the close read
+  no more transactions than existed when it started. A posting that slipped into the period while
+  the close was reading (the import/close race) shows here.
 """
 
 from collections import defaultdict
@@ -22,11 +26,13 @@ from decimal import Decimal
 from functools import partial
 
 from django.db import connection
-from django.db.models import Case, DecimalField, F, Q, Sum, Value, When
+from django.db.models import Case, DecimalField, Exists, F, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import Abs
 from django.utils import timezone
 
-from inventory.models import FINANCIAL_STATUSES, InventoryTransaction, Item, OnHand
+from closing.models import ClosingLog, ClosingRun
+from closing.selectors import SETTLING_METHODS
+from inventory.models import FINANCIAL_STATUSES, InventoryTransaction, Item, OnHand, SourceType
 from ledger.models import Voucher, VoucherLine
 from ledger.money import AMOUNT_FIELD, QUANTITY_FIELD, ZERO
 from reports.selectors import amount, quantity, reconciliation
@@ -93,7 +99,7 @@ def _plain(value):
 
 
 # How many checks books_check runs (a queued book check's progress counts them).
-CHECK_COUNT = 4
+CHECK_COUNT = 5
 
 
 def books_check(*, as_of: date | None = None, accounts: Iterable[int] | None = None,
@@ -104,7 +110,7 @@ def books_check(*, as_of: date | None = None, accounts: Iterable[int] | None = N
     hears of each check as it finishes (a queued book check counts them for its progress)."""
     checks = [partial(check_vouchers_balanced, as_of=as_of),
               partial(check_subledger_equals_ledger, as_of=as_of, accounts=list(accounts) if accounts is not None else None),
-              check_settled_within_existing, check_on_hand_equals_transactions]
+              check_settled_within_existing, check_on_hand_equals_transactions, check_close_covers_its_period]
     return BooksCheck(as_of=as_of, checked_at=timezone.now(), checks=_run_all(checks, on_check_done or (lambda result: None)))
 
 
@@ -236,4 +242,27 @@ def check_on_hand_equals_transactions() -> CheckResult:
                          else f"{numbers.get(key[0], key[0])} (no on-hand row)") + (f" {key[3]}" if key[3] else "")
                 result.add({"on_hand": where, "figure": name, "cached": have[name], "transactions": value,
                             "difference": have[name] - value})
+    return result
+
+
+def check_close_covers_its_period() -> CheckResult:
+    result = CheckResult("close_covers_its_period", "The latest close settled or named every issue of its period")
+    close = (ClosingRun.objects.filter(run_type=ClosingRun.RunType.CLOSING, status=ClosingRun.Status.ENDED,
+                                       is_cancelled=False).order_by("-date", "-id").first())
+    if close is None:  # none yet, or the latest is still running: it has not settled its period yet
+        return result
+    if close.transactions_done > close.transactions_total:
+        result.add({"run": close.number, "transactions_read": close.transactions_done,
+                    "transactions_that_existed": close.transactions_total})
+    named = ClosingLog.objects.filter(run=close, transaction_id=OuterRef("pk"))
+    unsettled = (InventoryTransaction.objects
+                 .filter(qty__lt=0, status__in=FINANCIAL_STATUSES, date_financial__lte=close.date,
+                         item__model_group__valuation_method__in=SETTLING_METHODS)
+                 .exclude(source_type=SourceType.WEIGHTED_AVERAGE_CLOSING)
+                 .exclude(qty_settled=F("qty"))
+                 .exclude(Exists(named))
+                 .values_list("ref", "item__number", "date_financial", "qty", "qty_settled").order_by("id"))
+    for ref, item, on, qty, settled in unsettled:
+        result.add({"transaction": ref, "item": item, "date": on, "qty": quantity(qty), "qty_settled": quantity(settled),
+                    "close": close.number})
     return result

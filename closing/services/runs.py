@@ -12,24 +12,19 @@ from django.db.models import Q
 from django.utils import timezone
 
 from closing.models import ClosingRun, InventoryParameters, Specification
-from closing.selectors import latest_close, unfinished_run
+from closing.selectors import SETTLING_METHODS, latest_close, unfinished_run
 from inventory.models import (
     FINANCIAL_STATUSES,
     InventoryTransaction,
     Item,
     ItemGroup,
     TransactionStatus,
-    ValuationMethod,
 )
 from ledger.errors import DomainError
 from ledger.money import ZERO
 from ledger.services import PeriodGuard, audit_record, number_next
 
 ANOTHER_RUN = "Another closing or adjustment has not finished yet ({run}). Wait for it, resume it or reverse it."
-
-
-SETTLING_METHODS = [m for m in ValuationMethod.values if m not in (ValuationMethod.STANDARD_COST, ValuationMethod.MOVING_AVERAGE)]
-
 
 Enqueue = Callable[[str, int], None]
 

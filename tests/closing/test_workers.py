@@ -519,7 +519,7 @@ def test_it_checks_the_books_on_a_worker_when_asked(history, pool):
     pool.start(burst=True).wait()
 
     check.refresh_from_db()
-    assert (check.status, check.checks_done, check.error) == ("ended", 4, "")
+    assert (check.status, check.checks_done, check.error) == ("ended", 5, "")
     here = books_check(as_of=CLOSE_DATE).to_dict()
     assert [(line["name"], line["ok"], line["count"]) for line in check.result["checks"]] == [
         (line["name"], line["ok"], line["count"]) for line in here["checks"]]

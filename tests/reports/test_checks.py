@@ -30,7 +30,8 @@ def test_it_finds_the_books_in_agreement_after_a_close(closed):
 
     assert result.ok
     assert [check.name for check in result.checks] == [
-        "vouchers_balanced", "subledger_equals_ledger", "settled_within_existing", "on_hand_equals_transactions"]
+        "vouchers_balanced", "subledger_equals_ledger", "settled_within_existing", "on_hand_equals_transactions",
+        "close_covers_its_period"]
 
 
 def test_it_finds_an_unbalanced_voucher_and_the_ledger_difference_it_makes(closed, company):
@@ -72,7 +73,7 @@ def test_it_stores_the_result_on_the_run_when_the_run_ends(widget, django_captur
 
     run = ClosingRun.objects.get(run_type="closing")
     assert run.checks["ok"] is True
-    assert [check["ok"] for check in run.checks["checks"]] == [True, True, True, True]
+    assert [check["ok"] for check in run.checks["checks"]] == [True, True, True, True, True]
 
 
 def test_it_stores_the_differences_on_the_run(closed):
@@ -119,7 +120,7 @@ def test_it_prints_the_structured_result_as_json(closed):
     assert (result["ok"], result["as_of"]) == (True, "2026-01-31")
     assert {check["name"]: check["ok"] for check in result["checks"]} == {
         "vouchers_balanced": True, "subledger_equals_ledger": True, "settled_within_existing": True,
-        "on_hand_equals_transactions": True}
+        "on_hand_equals_transactions": True, "close_covers_its_period": True}
 
 
 def test_it_refuses_a_date_that_is_not_one(db):
@@ -151,7 +152,8 @@ def test_it_runs_a_queued_book_check_once_however_often_it_is_enqueued(closed, a
     assert again.pk == check.pk and other_date.pk != check.pk
     assert (done.status, done.ok, done.checks_done, done.requested_by) == ("ended", True, CHECK_COUNT, ada_accountant)
     assert done.result["as_of"] == "2026-01-31" and [line["name"] for line in done.result["checks"]] == [
-        "vouchers_balanced", "subledger_equals_ledger", "settled_within_existing", "on_hand_equals_transactions"]
+        "vouchers_balanced", "subledger_equals_ledger", "settled_within_existing", "on_hand_equals_transactions",
+        "close_covers_its_period"]
     assert BookCheck.objects.get(pk=check.pk).ended_at == ended_at
     assert book_check_request(as_of=date(2026, 1, 31), user=None, enqueue=enqueued.append).pk != check.pk  # ended: a new one
 
@@ -204,3 +206,34 @@ def test_it_records_a_check_that_cannot_be_queued_as_failed(closed, django_captu
     check.refresh_from_db()
     assert (check.status, check.error) == (
         "failed", "It could not be queued for a worker: Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+
+# -- the close covered its period (the import/close race would show here) ---------------------------
+
+
+def test_it_names_an_issue_of_the_closed_period_that_the_close_neither_settled_nor_named(closed):
+    # As a sale committed into the period after the close had read it would be: financial, dated in
+    # the period, not settled, not in the log.
+    InventoryTransaction.objects.filter(ref="S1").update(qty_settled=D("0"), cost_amount_settled=D("0"))
+    close = ClosingRun.objects.get(run_type="closing")
+
+    assert failing(books_check()) == {"close_covers_its_period": [
+        {"transaction": "S1", "item": "WIDGET", "date": "2026-01-04", "qty": "-3.000000", "qty_settled": "0.000000",
+         "close": close.number}]}
+
+
+def test_it_accepts_an_issue_the_close_named_in_its_log(closed):
+    InventoryTransaction.objects.filter(ref="S1").update(qty_settled=D("-1"))
+    close = ClosingRun.objects.get(run_type="closing")
+    close.log.create(transaction=txn("S1"), item=txn("S1").item, message="Issue could not be fully settled")
+
+    assert "close_covers_its_period" not in failing(books_check())
+
+
+def test_it_finds_a_close_that_read_more_transactions_than_existed(closed):
+    close = ClosingRun.objects.get(run_type="closing")
+    ClosingRun.objects.filter(pk=close.pk).update(transactions_done=close.transactions_total + 2)
+
+    assert failing(books_check())["close_covers_its_period"] == [
+        {"run": close.number, "transactions_read": close.transactions_total + 2,
+         "transactions_that_existed": close.transactions_total}]
