@@ -7,6 +7,10 @@ SECRET_KEY     required when DEBUG is off; the .env.example placeholder is refus
 DEBUG          1/true/yes or 0/false/no (default: on without SECRET_KEY, off with it)
 ALLOWED_HOSTS  comma-separated host names (default: localhost,127.0.0.1 with DEBUG, else none)
 DATABASE_WORK_MEM  PostgreSQL work_mem for the app's connections (default: 64MB)
+FILES_DIR      where uploaded import files and finished exports are kept; web and workers share it
+               (default: ./var/files)
+IMPORT_MAX_BYTES  largest upload accepted, in bytes (default: 200 MB)
+EXPORT_JOB_ROWS   lists and reports longer than this are exported by a job (default: 5000)
 PROXY_COUNT    reverse proxies in front of the app that append to X-Forwarded-For; sign-in
                throttling counts attempts per user and client address (default: 0, the
                connection's address)
@@ -65,10 +69,14 @@ INSTALLED_APPS = [
     "django_filters",
     "django_rq",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "ledger",
     "inventory",
     "closing",
     "reports",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -187,6 +195,43 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+
+# Uploaded import files wait here for their job, and export jobs write their files here: the web
+# server and every worker must see the same folder (docker-compose mounts one volume on both).
+FILES_DIR = Path(os.environ.get("FILES_DIR") or BASE_DIR / "var" / "files")
+MEDIA_ROOT = FILES_DIR
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(200 * 1024 * 1024)))
+# An upload larger than this is refused before it is read; Django's own limits must let it through.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+EXPORT_JOB_ROWS = int(os.environ.get("EXPORT_JOB_ROWS", "5000"))
+
+REST_FRAMEWORK = {
+    "DEFAULT_VERSIONING_CLASS": None,
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Costbook API",
+    "DESCRIPTION": "Month-end inventory costing: items, transactions, closing runs, imports, exports and the "
+                   "ledger feed. Authenticate with `Authorization: Bearer <token>`.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.strict_objects"],
+    # Import and export jobs both have a `kind`: name the exports' choices apart.
+    "ENUM_NAME_OVERRIDES": {"ExportKindEnum": "reports.exports.KIND_CHOICES",
+                            "ImportKindEnum": "inventory.models.ImportJob.Kind"},
+}
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -17,6 +17,7 @@ urlpatterns = [
     path("ledger/", include("ledger.urls")),
     path("closing/", include("closing.urls")),
     path("reports/", include("reports.urls")),
+    path("api/v1/", include("api.urls")),
     path("admin/django-rq/", include((queue_dashboard_urlpatterns(), "django_rq"))),
     path("admin/", admin.site.urls),
 ]

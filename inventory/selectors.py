@@ -9,6 +9,7 @@ from inventory.models import (
     CostDimension,
     CountingHistory,
     CountingPeriod,
+    ImportJob,
     InventoryTransaction,
     Item,
     ItemModelGroup,
@@ -137,3 +138,9 @@ def transactions_export_rows(*, item_number: str | None = None) -> Iterator[dict
             "cost_amount": f"{txn.cost_amount:.2f}",
             "value_open": txn.value_open,
         }
+
+
+def import_jobs_of(*, user) -> QuerySet[ImportJob]:
+    """The import jobs a user may follow: their own, or everyone's for a superuser (page and API)."""
+    jobs = ImportJob.objects.select_related("created_by").order_by("-id")
+    return jobs if user.is_superuser else jobs.filter(created_by=user)

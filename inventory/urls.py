@@ -27,4 +27,7 @@ urlpatterns = [
     path("counting-periods/", views.counting_period_list, name="counting_period_list"),
     path("counting-periods/calculate/", views.counting_period_calculate_view, name="counting_period_calculate"),
     path("import/", views.import_upload, name="import"),
+    path("import/<int:pk>/", views.import_job_detail, name="import_job"),
+    path("import/<int:pk>/status.json", views.import_job_status, name="import_job_status"),
+    path("import/<int:pk>/errors.csv", views.import_job_errors_csv, name="import_job_errors"),
 ]

@@ -1,17 +1,19 @@
+import csv
+
 from django.contrib import messages
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
-from django_tables2.export import ExportMixin
 
+from common.table_exports import SafeExportMixin
 from config.permissions import PermissionRequired, require_permission
 from config.roles import POST_JOURNAL
-from inventory import selectors
+from inventory import jobs, selectors
 from inventory.filters import ItemFilter, JournalFilter, ModelGroupFilter, StandardJournalFilter, TransactionFilter
 from inventory.forms import (
     CountImportForm,
@@ -25,8 +27,8 @@ from inventory.forms import (
     StandardJournalRecallForm,
     StandardJournalSaveForm,
 )
-from inventory.models import Journal, StandardJournal
-from inventory.services import imports
+from inventory.models import ImportJob, Journal, StandardJournal
+from inventory.services import import_jobs, imports
 from inventory.services.counting import (
     Selection,
     count_sheet_csv,
@@ -52,13 +54,14 @@ from ledger.money import ZERO, to_decimal
 from ledger.selectors import vouchers_of_transaction
 
 
-class ItemListView(PermissionRequired, ExportMixin, SingleTableMixin, FilterView):
+class ItemListView(PermissionRequired, SafeExportMixin, SingleTableMixin, FilterView):
     permission_required = "inventory.view_item"
     table_class = ItemTable
     filterset_class = ItemFilter
     template_name = "inventory/item_list.html"
     paginate_by = 50
     export_name = "items"
+    export_kind = "items"
 
     def get_queryset(self):
         return selectors.item_list()
@@ -83,7 +86,7 @@ class ItemDetailView(PermissionRequired, DetailView):
         return context
 
 
-class ModelGroupListView(PermissionRequired, ExportMixin, SingleTableMixin, FilterView):
+class ModelGroupListView(PermissionRequired, SafeExportMixin, SingleTableMixin, FilterView):
     permission_required = "inventory.view_itemmodelgroup"
     table_class = ModelGroupTable
     filterset_class = ModelGroupFilter
@@ -94,13 +97,14 @@ class ModelGroupListView(PermissionRequired, ExportMixin, SingleTableMixin, Filt
         return selectors.model_group_list()
 
 
-class TransactionListView(PermissionRequired, ExportMixin, SingleTableMixin, FilterView):
+class TransactionListView(PermissionRequired, SafeExportMixin, SingleTableMixin, FilterView):
     permission_required = "inventory.view_inventorytransaction"
     table_class = TransactionTable
     filterset_class = TransactionFilter
     template_name = "inventory/transaction_list.html"
     paginate_by = 50
     export_name = "inventory-transactions"
+    export_kind = "transaction_list"
 
     def get_queryset(self):
         return selectors.transaction_list()
@@ -443,26 +447,71 @@ def journal_post_view(request: HttpRequest, number: str) -> HttpResponse:
     return redirect(journal)
 
 
-@require_permission("inventory.add_inventorytransaction")
+@require_permission(import_jobs.ADD_TRANSACTION)
 def import_upload(request: HttpRequest) -> HttpResponse:
+    """The Import CSV page: stores the file and queues its import (inventory.jobs), then follows the
+    job on its own page. An upload above IMPORT_MAX_BYTES is refused before its body is read."""
+    if request.method == "POST":
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        # The multipart envelope and the other fields add a little to the file itself.
+        refusal = import_jobs.import_size_refusal(declared - UPLOAD_ENVELOPE_BYTES)
+        if refusal:
+            return render(request, "inventory/import.html", {"form": ImportForm(), "refusal": refusal}, status=413)
     form = ImportForm(request.POST or None, request.FILES or None)
-    result = None
     if request.method == "POST" and form.is_valid():
-        text = form.cleaned_data["file"].read().decode("utf-8-sig", errors="replace")
-        if form.cleaned_data["kind"] == "opening":
-            if form.cleaned_data["post"] and not request.user.has_perm(POST_JOURNAL):
-                return render(request, "403.html", status=403)
-            result = imports.opening_import(text=text, posting_date=form.cleaned_data["date"],
-                                            offset_account=form.cleaned_data["offset_account"],
-                                            post=form.cleaned_data["post"], user=request.user)
-            if result.ok:
-                messages.success(request, f"Opening journal {result.journal.number} created with {result.posted} lines"
-                                          f"{' and posted' if form.cleaned_data['post'] else ''}.")
-                return redirect(result.journal)
-            return render(request, "inventory/import.html", {"form": form, "result": result})
-        importer = imports.items_import if form.cleaned_data["kind"] == "items" else imports.transactions_import
-        result = importer(text=text, user=request.user)
-        if result.ok:
-            messages.success(request, f"Imported {result.posted} rows.")
-            return redirect("inventory:transaction_list" if form.cleaned_data["kind"] == "transactions" else "inventory:item_list")
-    return render(request, "inventory/import.html", {"form": form, "result": result})
+        data = form.cleaned_data
+        if not request.user.has_perms(import_jobs.import_permissions(kind=data["kind"], post=data["post"])):
+            return render(request, "403.html", status=403)
+        try:
+            job = import_jobs.import_job_create(
+                kind=data["kind"], uploaded_file=data["file"], user=request.user, enqueue=jobs.enqueue_import_job,
+                posting_date=data.get("date"), offset_account=data.get("offset_account"), post=data["post"])
+        except import_jobs.ImportTooLarge as error:
+            form.add_error("file", error.message)
+            return render(request, "inventory/import.html", {"form": form}, status=413)
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            return redirect(job)
+    return render(request, "inventory/import.html", {"form": form, "recent": selectors.import_jobs_of(user=request.user)[:10]})
+
+
+UPLOAD_ENVELOPE_BYTES = 64 * 1024
+
+
+@require_permission(import_jobs.ADD_TRANSACTION)
+def import_job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """An import's page: everyone who may import follows any import here (clerks and accountants share
+    the books); the API shows a user their own imports only."""
+    job = get_object_or_404(ImportJob.objects.select_related("created_by"), pk=pk)
+    return render(request, "inventory/import_job.html", {"job": job, "form": ImportForm()})
+
+
+@require_permission(import_jobs.ADD_TRANSACTION)
+def import_job_status(request: HttpRequest, pk: int) -> JsonResponse:
+    """What the import page polls every second while the job waits or runs."""
+    job = get_object_or_404(ImportJob.objects.select_related("created_by"), pk=pk)
+    response = JsonResponse({"status": job.status, "status_label": job.get_status_display(), "live": job.is_live,
+                             "rows_read": job.rows_read, "rows_posted": job.rows_posted, "progress": job.progress_percent,
+                             "error_count": job.error_count})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_permission(import_jobs.ADD_TRANSACTION)
+def import_job_errors_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    """Every error of a refused file, as `line,message` CSV."""
+    job = get_object_or_404(ImportJob.objects.select_related("created_by"), pk=pk)
+    buffer = _Echo()
+    writer = csv.writer(buffer)
+    response = StreamingHttpResponse((writer.writerow(row) for row in import_jobs.import_job_error_rows(job=job)),
+                                     content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
+    return response
+
+
+class _Echo:
+    """A file-like object whose write returns what it is given (csv.writer into a streamed response)."""
+
+    def write(self, value: str) -> str:
+        return value

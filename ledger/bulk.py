@@ -10,6 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import connection
+from django.utils import timezone
 
 
 def _sqlite_value(value):
@@ -81,3 +82,40 @@ def set_columns(*, table: str, fields: Sequence[tuple[str, str]], rows: Sequence
     """Set absolute values of some columns of many rows: `fields` are (column, SQL type)."""
     update_from_rows(table=table, columns=fields, rows=rows,
                      set_sql=", ".join(f"{name} = d.{name}" for name, _ in fields))
+
+
+def ids_reserve(*, table: str, count: int) -> list[int]:
+    """Draw `count` ids from the id sequence of `table` (PostgreSQL) in one query, so that rows can
+    be written by COPY with their ids known to the caller (voucher lines name their voucher)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def copy_models(objects: Sequence) -> None:
+    """Insert new model instances of one model by COPY (PostgreSQL), giving each its id: what
+    `bulk_create` does, without formatting every value through its field (several times slower on
+    a million rows). Foreign keys set as objects saved after they were assigned are taken from the
+    object, as `bulk_create` does; `auto_now_add` fields get the current time."""
+    if not objects:
+        return
+    meta = type(objects[0])._meta
+    fields = list(meta.concrete_fields)
+    relations = [field for field in fields if field.is_relation]
+    stamped = [field for field in fields if getattr(field, "auto_now_add", False)]
+    now = timezone.now()
+    for obj, pk in zip(objects, ids_reserve(table=meta.db_table, count=len(objects)), strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = connection.alias
+        for field in relations:
+            if getattr(obj, field.attname) is None and field.is_cached(obj):
+                related = field.get_cached_value(obj)
+                if related is not None:
+                    setattr(obj, field.attname, related.pk)
+        for field in stamped:
+            if getattr(obj, field.attname) is None:
+                setattr(obj, field.attname, now)
+    attnames = [field.attname for field in fields]
+    copy_rows(meta.db_table, [field.column for field in fields],
+              ([getattr(obj, name) for name in attnames] for obj in objects))

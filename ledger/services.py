@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
-from ledger.bulk import copy_rows
+from ledger.bulk import copy_rows, ids_reserve
 from ledger.errors import DomainError
 from ledger.models import AuditEntry, FiscalPeriod, MainAccount, NumberSequence, Voucher, VoucherLine
 from ledger.money import ZERO, round_amount
@@ -99,13 +100,16 @@ class LineSpec:
     transaction_id: int | None = None
     transaction: object | None = field(default=None, repr=False)
 
-    def to_line(self, voucher: Voucher) -> VoucherLine:
+    def sides(self) -> tuple[Decimal, Decimal]:
+        """(debit, credit) of the line, rounded."""
         amount = round_amount(self.amount)
         if self.storno:
             # Storno: a decrease posted as a negative amount on the side the original stood on.
-            debit, credit = (amount, ZERO) if self.storno_side == "debit" else (ZERO, -amount)
-        else:
-            debit, credit = (amount, ZERO) if amount >= 0 else (ZERO, -amount)
+            return (amount, ZERO) if self.storno_side == "debit" else (ZERO, -amount)
+        return (amount, ZERO) if amount >= 0 else (ZERO, -amount)
+
+    def to_line(self, voucher: Voucher) -> VoucherLine:
+        debit, credit = self.sides()
         return VoucherLine(
             voucher=voucher,
             date=voucher.date,
@@ -139,8 +143,9 @@ class VoucherDraft:
     reverses: Voucher | None = None
 
 
-def vouchers_write(*, drafts: Sequence[VoucherDraft], user=None) -> list[Voucher]:
-    """Write many vouchers in bulk. Each must balance; PostgreSQL checks it again at commit."""
+def vouchers_write(*, drafts: Sequence[VoucherDraft], user=None, returning: bool = True) -> list[Voucher]:
+    """Write many vouchers in bulk. Each must balance; PostgreSQL checks it again at commit. With
+    `returning=False` (an import writing a million vouchers) the Voucher objects are not built."""
     drafts = [draft for draft in drafts if any(round_amount(line.amount) != ZERO for line in draft.lines)]
     if not drafts:
         return []
@@ -149,6 +154,8 @@ def vouchers_write(*, drafts: Sequence[VoucherDraft], user=None) -> list[Voucher
         if difference != ZERO:
             raise DomainError(f"Voucher '{draft.description}' does not balance: difference {difference}.")
     numbers = number_block(code="voucher", count=len(drafts))
+    if connection.vendor == "postgresql":
+        return _vouchers_copy(drafts=drafts, numbers=numbers, user=user, returning=returning)
     vouchers = Voucher.objects.bulk_create(
         [
             Voucher(number=number, date=draft.date, description=draft.description[:200], source=draft.source,
@@ -165,6 +172,36 @@ def vouchers_write(*, drafts: Sequence[VoucherDraft], user=None) -> list[Voucher
 
 VOUCHER_LINE_COLUMNS = ["voucher_id", "date", "account_id", "debit", "credit", "is_storno", "description", "item_group_id",
                         "item_id", "inventory_transaction_id"]
+VOUCHER_COLUMNS = ["id", "number", "date", "description", "source", "reverses_id", "created_by_id", "created_at"]
+
+
+def _vouchers_copy(*, drafts: Sequence[VoucherDraft], numbers: list[str], user, returning: bool) -> list[Voucher]:
+    """PostgreSQL: vouchers and lines by COPY, the vouchers' ids drawn first, with no model instance
+    per line (building them was a fifth of an import's time)."""
+    ids = ids_reserve(table="ledger_voucher", count=len(drafts))
+    user_id = getattr(user, "pk", None)
+    now = timezone.now()
+    copy_rows("ledger_voucher", VOUCHER_COLUMNS, [
+        (pk, number, draft.date, draft.description[:200], draft.source, draft.reverses.pk if draft.reverses else None,
+         user_id, now) for pk, number, draft in zip(ids, numbers, drafts, strict=True)])
+    lines = []
+    for pk, draft in zip(ids, drafts, strict=True):
+        for line in draft.lines:
+            debit, credit = line.sides()
+            if debit == ZERO and credit == ZERO:
+                continue
+            lines.append((pk, draft.date, line.account.pk, debit, credit, line.storno, line.description[:200],
+                          line.item_group_id, line.item_id,
+                          line.transaction_id if line.transaction is None else line.transaction.pk))
+    copy_rows("ledger_voucherline", VOUCHER_LINE_COLUMNS, lines)
+    if not returning:
+        return []
+    vouchers = [Voucher(id=pk, number=number, date=draft.date, description=draft.description[:200], source=draft.source,
+                        reverses=draft.reverses, created_by_id=user_id, created_at=now)
+                for pk, number, draft in zip(ids, numbers, drafts, strict=True)]
+    for voucher in vouchers:
+        voucher._state.adding = False
+    return vouchers
 
 
 def reversing_lines(*, voucher: Voucher, storno: bool, description: str = "") -> list[LineSpec]:

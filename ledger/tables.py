@@ -3,6 +3,7 @@ from decimal import Decimal
 import django_tables2 as tables
 from django.urls import reverse
 
+from common.table_exports import export_response as table_export_response
 from ledger.models import MainAccount, Voucher
 
 NUMERIC = {"td": {"class": "num"}, "th": {"class": "num"}}
@@ -26,15 +27,12 @@ class VoucherTable(tables.Table):
         order_by = ("-date", "-number")
 
 
-def export_response(request, table: tables.Table, name: str):
+def export_response(request, table: tables.Table, name: str, *, kind: str | None = None, extra: dict | None = None):
     """The table as a CSV or Excel download when the page is asked for one (?_export=csv|xlsx, the
-    list pages' convention), else None. Function views use it as ExportMixin serves class views."""
-    from django_tables2.export import TableExport
-
-    export_format = request.GET.get("_export")
-    if not TableExport.is_valid_format(export_format):
-        return None
-    return TableExport(export_format, table).response(f"{name}.{export_format}")
+    list pages' convention), else None. Function views use it as SafeExportMixin serves class views:
+    through the formula-safe writers, and with an export job `kind`, longer than EXPORT_JOB_ROWS
+    rows as an export job (common.table_exports)."""
+    return table_export_response(request, table, name, kind=kind, extra=extra)
 
 
 def plain(value) -> str:

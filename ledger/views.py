@@ -5,8 +5,8 @@ from django.shortcuts import get_object_or_404, render
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 from django_tables2.data import TableListData
-from django_tables2.export import ExportMixin
 
+from common.table_exports import SafeExportMixin
 from config.permissions import PermissionRequired, require_permission
 from ledger import selectors
 from ledger.filters import AccountFilter, VoucherFilter
@@ -21,25 +21,27 @@ from ledger.tables import (
 )
 
 
-class AccountListView(PermissionRequired, ExportMixin, SingleTableMixin, FilterView):
+class AccountListView(PermissionRequired, SafeExportMixin, SingleTableMixin, FilterView):
     permission_required = "ledger.view_mainaccount"
     table_class = AccountTable
     filterset_class = AccountFilter
     template_name = "ledger/account_list.html"
     paginate_by = 100
     export_name = "accounts"
+    export_kind = "accounts"
 
     def get_queryset(self):
         return selectors.account_list()
 
 
-class VoucherListView(PermissionRequired, ExportMixin, SingleTableMixin, FilterView):
+class VoucherListView(PermissionRequired, SafeExportMixin, SingleTableMixin, FilterView):
     permission_required = "ledger.view_voucher"
     table_class = VoucherTable
     filterset_class = VoucherFilter
     template_name = "ledger/voucher_list.html"
     paginate_by = 50
     export_name = "vouchers"
+    export_kind = "voucher_list"
 
     def get_queryset(self):
         return selectors.voucher_list()
@@ -74,7 +76,8 @@ def trial_balance(request: HttpRequest) -> HttpResponse:
     rows = selectors.trial_balance(date_from=date_from, date_to=date_to)
     totals = {key: sum((row[key] for row in rows), ZERO) for key in ("opening", "debit", "credit", "closing")}
     table = TrialBalanceTable(rows, period_query=f"?date_from={date_from:%Y-%m-%d}&date_to={date_to:%Y-%m-%d}")
-    return export_response(request, table, f"trial-balance-{date_from:%Y-%m-%d}-{date_to:%Y-%m-%d}") or render(
+    return export_response(request, table, f"trial-balance-{date_from:%Y-%m-%d}-{date_to:%Y-%m-%d}",
+                           kind="trial_balance") or render(
         request, "ledger/trial_balance.html", {"rows": rows, "totals": totals, "date_from": date_from, "date_to": date_to})
 
 
@@ -87,7 +90,8 @@ def account_statement(request: HttpRequest, pk: int) -> HttpResponse:
     # Handed over as table data as it is: django-tables2 would make a list of any other sequence,
     # reading every line of the account instead of the page shown.
     table = StatementTable(TableListData(statement.rows))
-    exported = export_response(request, table, f"account-{account.number}")
+    exported = export_response(request, table, f"account-{account.number}", kind="account_statement",
+                               extra={"account": account.number})
     if exported:
         return exported
     RequestConfig(request, paginate={"per_page": 200}).configure(table)

@@ -2,7 +2,7 @@
 
 import django_rq
 
-from reports import services
+from reports import exports, services
 
 QUEUE = "default"
 
@@ -14,3 +14,12 @@ def enqueue_book_check(check_id: int) -> None:
 
 def book_check(check_id: int) -> None:
     services.book_check_perform(check_id=check_id)
+
+
+def enqueue_export_job(job_id: int) -> None:
+    """Put an export on the default queue. Called after the database commit."""
+    django_rq.get_queue(QUEUE).enqueue(export_job, job_id, job_timeout=3600, result_ttl=600, failure_ttl=86400)
+
+
+def export_job(job_id: int) -> None:
+    exports.export_job_run(job_id=job_id)

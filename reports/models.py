@@ -68,3 +68,82 @@ class BookCheck(models.Model):
     @property
     def progress_percent(self) -> int:
         return 100 if self.status == self.Status.ENDED else int(100 * self.checks_done / self.checks_total)
+
+
+class ExportJob(models.Model):
+    """An export too long to answer at once (more than EXPORT_JOB_ROWS rows), or asked for through
+    the API: a worker streams its rows to a file under FILES_DIR, which only the user who asked
+    downloads. The parameters are the page's filters (or the API's), so the worker rebuilds the same
+    table (reports.exports.KINDS)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "Excel"
+        JSONL = "jsonl", "JSON lines"
+
+    UNFINISHED = ("queued", "running")
+    # A running export writes its progress (heartbeat) every few thousand rows; one silent this long,
+    # or never started, has lost its worker (or the queue) and is shown and recorded as failed.
+    LOST_AFTER = timedelta(minutes=10)
+
+    kind = models.CharField(max_length=40)
+    format = models.CharField(max_length=10, choices=Format.choices)
+    params = models.JSONField(default=dict, blank=True, help_text="The filters, as the page or the API gave them.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rows_total = models.PositiveBigIntegerField(null=True, blank=True, help_text="Rows to write, once counted.")
+    rows_written = models.PositiveBigIntegerField(default=0)
+    file_name = models.CharField(max_length=255, help_text="The name the download is offered under.")
+    file_path = models.CharField(max_length=255, blank=True, help_text="Relative to FILES_DIR, once written.")
+    size = models.PositiveBigIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["queued", "running", "succeeded", "failed"]),
+                                   name="export_job_status_known"),
+            models.CheckConstraint(condition=Q(format__in=["csv", "xlsx", "jsonl"]), name="export_job_format_known"),
+            # The file is there exactly when the export succeeded.
+            models.CheckConstraint(condition=Q(status="succeeded", file_path__gt="") | ~Q(status="succeeded"),
+                                   name="export_job_file_when_succeeded"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Export {self.pk} ({self.kind}, {self.format})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("reports:export_job_detail", args=[self.pk])
+
+    @property
+    def is_lost(self) -> bool:
+        """Waiting or running, with no sign of life for LOST_AFTER."""
+        last = self.heartbeat_at or self.started_at or self.created_at
+        return self.status in self.UNFINISHED and last < timezone.now() - self.LOST_AFTER
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in self.UNFINISHED and not self.is_lost
+
+    @property
+    def shown_status(self) -> str:
+        """The status as the page and the API tell it: a lost job is failed."""
+        return self.Status.FAILED.value if self.is_lost else self.status
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == self.Status.SUCCEEDED:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(99, int(100 * self.rows_written / self.rows_total))

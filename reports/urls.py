@@ -13,4 +13,8 @@ urlpatterns = [
     path("checks/", views.book_checks, name="book_checks"),
     path("checks/<int:pk>/", views.book_check_detail, name="book_check_detail"),
     path("checks/<int:pk>/status.json", views.book_check_status, name="book_check_status"),
+    path("exports/new/", views.export_start, name="export_start"),
+    path("exports/<int:pk>/", views.export_job_detail, name="export_job_detail"),
+    path("exports/<int:pk>/status.json", views.export_job_status, name="export_job_status"),
+    path("exports/<int:pk>/download/", views.export_job_download, name="export_job_download"),
 ]

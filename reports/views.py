@@ -3,21 +3,24 @@ table as CSV and Excel with the page's filters applied (?_export=csv|xlsx)."""
 
 from datetime import date
 
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
-from django_tables2.export import ExportMixin
 
 from closing.models import ClosingRun
+from common.table_exports import SafeExportMixin
 from config.permissions import PermissionRequired, require_permission
 from inventory.models import InventoryTransaction, Item, ItemGroup
+from ledger.errors import DomainError
 from ledger.models import MainAccount
 from ledger.tables import export_response
-from reports import jobs, selectors, services
+from reports import exports, jobs, selectors, services
 from reports.charts import Series, line_chart_svg
 from reports.filters import AsOfForm, InventoryValueFilter
-from reports.models import BookCheck
+from reports.models import BookCheck, ExportJob
 from reports.tables import (
     CogsByItemTable,
     InventoryValueTable,
@@ -35,7 +38,7 @@ def _as_of(request: HttpRequest) -> date | None:
     return form.cleaned_data.get("as_of") if form.is_valid() else None
 
 
-class InventoryValueView(PermissionRequired, ExportMixin, SingleTableMixin, FilterView):
+class InventoryValueView(PermissionRequired, SafeExportMixin, SingleTableMixin, FilterView):
     """1. Inventory value as of a date, per item, site and warehouse, grouped by item group."""
 
     permission_required = VIEW_TRANSACTIONS
@@ -44,6 +47,7 @@ class InventoryValueView(PermissionRequired, ExportMixin, SingleTableMixin, Filt
     template_name = "reports/inventory_value.html"
     paginate_by = 100
     export_name = "inventory-value"
+    export_kind = "inventory_value"
 
     def get_queryset(self):
         return InventoryTransaction.objects.all()
@@ -177,4 +181,67 @@ def cost_history_context(*, item: Item) -> dict:
     return {"history": history, "svg": svg}
 
 
+# -- exports as jobs ------------------------------------------------------------------------------
 
+RECENT_EXPORTS = 10
+
+
+def export_start(request: HttpRequest) -> HttpResponse:
+    """Where a page sends an export longer than EXPORT_JOB_ROWS rows (common.table_exports): queue
+    it for this user with the page's filters, then show its page. The kind's permission is its
+    page's, checked again here."""
+    kind = exports.KINDS.get(request.GET.get("_kind", ""))
+    fmt = request.GET.get("_format", "")
+    if kind is None or fmt not in kind.formats:
+        raise Http404("No such export")
+    if not request.user.has_perm(kind.permission):
+        raise PermissionDenied(f"Your role does not allow the {kind.title.lower()} export.")
+    # A page's query string may hold more than the filters (page size, other pages' parameters).
+    params = {name: request.GET[name] for name in kind.params if request.GET.get(name)}
+    try:
+        job = exports.export_job_create(kind=kind.name, fmt=fmt, params=params, user=request.user,
+                                        enqueue=jobs.enqueue_export_job)
+    except DomainError as error:
+        return render(request, "reports/export_job.html", {"job": None, "error": error.message,
+                                                           "recent": _recent_exports(request)}, status=400)
+    return redirect(job)
+
+
+def _recent_exports(request: HttpRequest) -> list[ExportJob]:
+    return list(ExportJob.objects.filter(created_by_id=request.user.pk).order_by("-id")[:RECENT_EXPORTS])
+
+
+def _own_export(request: HttpRequest, pk: int) -> ExportJob:
+    try:
+        return exports.export_job_of(job_id=pk, user=request.user)
+    except ExportJob.DoesNotExist:
+        raise Http404("No such export") from None
+
+
+def export_job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """An export's page: it follows the job and offers the file once written. Only the user who
+    asked sees it (another user gets 404: the filters of someone's export are theirs)."""
+    job = _own_export(request, pk)
+    return render(request, "reports/export_job.html", {"job": job, "kind": exports.KINDS.get(job.kind),
+                                                       "recent": _recent_exports(request),
+                                                       "export_job_rows": settings.EXPORT_JOB_ROWS})
+
+
+def export_job_status(request: HttpRequest, pk: int) -> JsonResponse:
+    """What the export page polls every second while the job waits or runs."""
+    job = _own_export(request, pk)
+    response = JsonResponse({"status": job.shown_status, "status_label": job.get_status_display(), "live": job.is_live,
+                             "rows_written": job.rows_written, "rows_total": job.rows_total,
+                             "progress": job.progress_percent})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def export_job_download(request: HttpRequest, pk: int) -> FileResponse:
+    """The export's file, for the user who asked only."""
+    try:
+        found = exports.export_job_file(job_id=pk, user=request.user)
+    except ExportJob.DoesNotExist:
+        raise Http404("No such export file") from None
+    return FileResponse(open(found.path, "rb"), as_attachment=True, filename=found.name,
+                        content_type=found.content_type)

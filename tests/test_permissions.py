@@ -16,13 +16,15 @@ from django.urls import get_resolver, reverse
 
 from closing.models import ClosingRun
 from factories import ItemFactory
-from inventory.models import InventoryTransaction, Journal, JournalLine, SourceType
+from inventory.models import ImportJob, InventoryTransaction, Journal, JournalLine, SourceType
 from inventory.services.counting import Selection, counting_calculate, counting_journal_create
+from inventory.services.import_jobs import import_job_run
 from inventory.services.journals import LineInput, journal_create, journal_line_add
 from inventory.services.posting import posting_session
 from inventory.services.standard_journals import standard_journal_save
 from ledger.models import Voucher
-from reports.models import BookCheck
+from reports.exports import export_job_run
+from reports.models import BookCheck, ExportJob
 
 D = Decimal
 ACCOUNTANT, CLERK, AUDITOR, STAFF = "ada_client", "carl_client", "audrey_client", "sam_client"
@@ -48,6 +50,9 @@ PAGES = {
     "inventory:journal_detail": (route("inventory:journal_detail", "journal"), EVERY_ROLE),
     "inventory:journal_new": (route("inventory:journal_new"), KEEPERS),
     "inventory:import": (route("inventory:import"), KEEPERS),
+    "inventory:import_job": (route("inventory:import_job", "import_job"), KEEPERS),
+    "inventory:import_job_status": (route("inventory:import_job_status", "import_job"), KEEPERS),
+    "inventory:import_job_errors": (route("inventory:import_job_errors", "import_job"), KEEPERS),
     "counting journal": (route("inventory:journal_detail", "counting_journal"), EVERY_ROLE),
     "inventory:journal_count_sheet": (route("inventory:journal_count_sheet", "counting_journal"), EVERY_ROLE),
     "inventory:standard_journal_list": (route("inventory:standard_journal_list"), EVERY_ROLE),
@@ -110,6 +115,10 @@ POST_ACTIONS = {
     "closing:run_pause": (route("closing:run_pause", "run"), CLOSERS),
     "closing:run_resume": (route("closing:run_resume", "run"), CLOSERS),
 }
+# ... and the pages of one user's export (reports.ExportJob): its owner only, 404 for everyone else
+# (test_it_shows_an_export_to_its_owner_only). Starting one takes the permission of its kind's page.
+OWNER_PAGES = {"reports:export_start", "reports:export_job_detail", "reports:export_job_status",
+               "reports:export_job_download"}
 
 
 @pytest.fixture
@@ -130,7 +139,10 @@ def objects(company) -> dict:
     counting_calculate(journal=counting, selection=Selection(date=date(2026, 1, 20)))
     standard = standard_journal_save(journal=journal, name="Monthly shrinkage")
     book_check = BookCheck.objects.create(checks_total=4)
-    return {"book_check": book_check.pk, "item": item.number, "transaction": receipt.pk, "journal": journal.number, "line": 1,
+    import_job = ImportJob.objects.create(kind="transactions", file_name="t.csv", file_path="imports/t.csv",
+                                          status=ImportJob.Status.FAILED, errors=[{"line": 2, "message": "unknown item"}],
+                                          error_count=1)
+    return {"import_job": import_job.pk, "book_check": book_check.pk, "item": item.number, "transaction": receipt.pk, "journal": journal.number, "line": 1,
             "account": company.accounts["1400"].pk, "voucher": session.vouchers[0].number, "run": run.pk,
             "counting_journal": counting.number, "standard_journal": standard.pk}
 
@@ -139,7 +151,7 @@ def test_it_covers_every_route_of_the_pages():
     resolver = get_resolver()
     named = {f"{namespace}:{name}" for namespace in ("inventory", "ledger", "closing", "reports")
              for name in resolver.namespace_dict[namespace][1].reverse_dict if isinstance(name, str)}
-    covered = {name for name in PAGES | POST_ACTIONS if ":" in name}
+    covered = {name for name in PAGES | POST_ACTIONS if ":" in name} | OWNER_PAGES
     assert named == covered, "add new routes to PAGES or POST_ACTIONS above"
 
 
@@ -181,6 +193,23 @@ def test_it_sends_anonymous_visitors_to_the_login_page(client, objects):
         response = client.post(url) if page in POST_ACTIONS else client.get(url)
 
         assert (response.status_code, response["Location"]) == (302, f"/login/?next={quote(url, safe='/')}"), page
+
+
+@pytest.mark.parametrize("persona", [ACCOUNTANT, CLERK, AUDITOR, STAFF])
+def test_it_shows_an_export_to_its_owner_only(request, settings, tmp_path, objects, persona, client, nora_client):
+    settings.FILES_DIR = tmp_path
+    owner: Client = request.getfixturevalue(persona)
+    started = owner.get(reverse("reports:export_start") + "?_kind=items&_format=csv")
+    assert nora_client.get(reverse("reports:export_start") + "?_kind=items&_format=csv").status_code == 403
+    job = ExportJob.objects.get()
+    assert (started.status_code, started["Location"]) == (302, job.get_absolute_url())
+    export_job_run(job_id=job.pk)
+    others = [request.getfixturevalue(other) for other in sorted(EVERY_ROLE - {persona})] + [nora_client]
+    for name in sorted(OWNER_PAGES - {"reports:export_start"}):
+        url = reverse(name, args=[job.pk])
+        assert owner.get(url).status_code == 200, name
+        assert [other.get(url).status_code for other in others] == [404] * len(others), name
+        assert client.get(url).status_code == 302, name  # anonymous: to the login page
 
 
 def test_it_lets_anonymous_visitors_reach_the_login_page_and_health(client, db):
@@ -238,7 +267,9 @@ def test_it_lets_clerks_and_accountants_keep_and_post_journals(request, company,
     assert InventoryTransaction.objects.get(ref=f"{journal.number}-1").cost_amount_posted == D("10.00")
 
     imported = client.post(reverse("inventory:import"), upload())
-    assert imported.status_code == 302
+    job = ImportJob.objects.exclude(pk=objects["import_job"]).get()
+    assert (imported.status_code, imported["Location"]) == (302, job.get_absolute_url())
+    import_job_run(job_id=job.pk)  # what the worker does (tests/inventory/test_import_worker.py)
     assert InventoryTransaction.objects.filter(ref="UP-1").exists()
 
 

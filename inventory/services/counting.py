@@ -14,7 +14,6 @@ If a posting changed the expected quantity of a line after it was calculated, th
 posted: the difference would be stale. The lines to calculate again are listed.
 """
 
-import csv
 import io
 from collections import defaultdict
 from dataclasses import dataclass, replace
@@ -25,6 +24,7 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from common.spreadsheets import CsvWriter, cell_unescape
 from inventory.models import (
     CountingHistory,
     CountingPeriod,
@@ -366,8 +366,10 @@ def count_sheet_rows(*, journal: Journal, show_expected: bool = True) -> list[di
 
 
 def count_sheet_csv(*, journal: Journal, show_expected: bool = True) -> str:
+    """The count sheet as CSV, every text cell inert in a spreadsheet (common.spreadsheets): an item
+    named `=HYPERLINK(...)` is written `'=HYPERLINK(...)`, and read back as its name."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = CsvWriter(out, lineterminator="\n")
     writer.writerow(SHEET_COLUMNS)
     for row in count_sheet_rows(journal=journal, show_expected=show_expected):
         writer.writerow([
@@ -405,7 +407,8 @@ def counting_import_csv(*, journal: Journal, text: str, user=None) -> ImportResu
             seen[number] = csv_line
             for column, value in (("item", line.item.number), ("warehouse", line.warehouse.code),
                                   ("site", line.site.code), ("tracking_number", line.tracking_number)):
-                if row.get(column) and row[column] != value:
+                # The sheet quoted text a spreadsheet would run (count_sheet_csv): compare the name.
+                if row.get(column) and cell_unescape(row[column]) != value:
                     raise DomainError(f"{column} {row[column]!r} does not match line {number} ({value!r})")
             if not row.get("counted_qty"):
                 continue

@@ -15,7 +15,17 @@ from django.core.management import CommandError, call_command
 
 from closing.models import ClosingRun
 from factories import ItemFactory, WarehouseFactory
-from inventory.models import CostDimension, InventoryTransaction, Item, ItemModelGroup, OnHand, SourceType, ValuationMethod
+from inventory.models import (
+    CostDimension,
+    ImportJob,
+    InventoryTransaction,
+    Item,
+    ItemModelGroup,
+    OnHand,
+    SourceType,
+    ValuationMethod,
+)
+from inventory.services.import_jobs import import_job_run
 from inventory.services.posting import posting_session
 from ledger.models import FiscalPeriod, Voucher, VoucherLine
 
@@ -370,6 +380,13 @@ def test_it_refuses_an_items_file_with_a_bad_header(tmp_path, company):
 
 
 # -- the upload page ------------------------------------------------------------------------------
+# The page stores the file and queues an import job (issue #15): it redirects to the job's page, and
+# a worker runs the job (here in-process; tests/inventory/test_import_worker.py runs real workers).
+
+
+@pytest.fixture(autouse=True)
+def files_dir(settings, tmp_path):
+    settings.FILES_DIR = tmp_path / "files"
 
 
 def upload(client, body: str, kind: str = "transactions"):
@@ -377,44 +394,56 @@ def upload(client, body: str, kind: str = "transactions"):
     return client.post("/inventory/import/", {"kind": kind, "file": file})
 
 
+def uploaded_and_run(client, body: str, kind: str = "transactions") -> ImportJob:
+    page = upload(client, body, kind)
+    job = ImportJob.objects.get()
+    assert (page.status_code, page["Location"]) == (302, f"/inventory/import/{job.pk}/")
+    return import_job_run(job_id=job.pk)
+
+
 def test_it_shows_the_bad_lines_of_an_upload_and_posts_nothing(carl_client, ledger_before):
     before = books()
 
-    page = upload(carl_client, f"""
+    job = uploaded_and_run(carl_client, f"""
         {HEADER}
         G1,2026-03-02,WIDGET,4,10.00,financial,,,
         B2,2026-03-05,NOPE,1,1.00,financial,,,
         B3,2026-03-05,WIDGET,-1,2.00,financial,,,
     """)
 
+    page = carl_client.get(job.get_absolute_url())
     assert page.status_code == 200
     html = page.content.decode()
     assert "Nothing was posted: 2 problems" in html
     assert '<tr><td class="num">3</td><td>unknown item &#x27;NOPE&#x27;</td></tr>' in html
     assert ('<tr><td class="num">4</td><td>unexpected unit_cost on an issue: issues are costed at the running '
             'average</td></tr>') in html
+    assert f'href="/inventory/import/{job.pk}/errors.csv"' in html
+    errors_csv = b"".join(carl_client.get(f"/inventory/import/{job.pk}/errors.csv").streaming_content).decode()
+    assert errors_csv.splitlines() == ["line,message", "3,unknown item 'NOPE'",
+                                       "4,unexpected unit_cost on an issue: issues are costed at the running average"]
     assert books() == before
 
 
 def test_it_posts_a_good_upload_and_shows_the_transactions(carl_client, carl_clerk, widget):
-    page = upload(carl_client, f"""
+    job = uploaded_and_run(carl_client, f"""
         {HEADER}
         G1,2026-03-02,WIDGET,4,10.00,financial,,,
         G2,2026-03-03,WIDGET,-1,,financial,,,
     """)
 
-    assert page.status_code == 302
-    assert page["Location"] == "/inventory/transactions/"
+    assert (job.status, job.rows_read, job.rows_posted, job.error_count) == ("succeeded", 2, 2, 0)
+    assert 'href="/inventory/transactions/"' in carl_client.get(job.get_absolute_url()).content.decode()
     assert list(InventoryTransaction.objects.order_by("id").values_list("ref", "cost_amount_posted", "created_by")) == [
         ("G1", D("40.00"), carl_clerk.pk), ("G2", D("-10.00"), carl_clerk.pk)]
 
 
 def test_it_imports_items_from_the_upload_page(ada_client, company):
-    page = upload(ada_client, """
+    job = uploaded_and_run(ada_client, """
         item,name,item_group,model_group,unit_cost
         NEW-1,Hinge,DEFAULT,FIFO,1.50
     """, kind="items")
 
-    assert page.status_code == 302
-    assert page["Location"] == "/inventory/items/"
+    assert job.status == "succeeded"
+    assert 'href="/inventory/items/"' in ada_client.get(job.get_absolute_url()).content.decode()
     assert Item.objects.get(number="NEW-1").default_cost_price == D("1.50")

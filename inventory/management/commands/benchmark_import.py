@@ -1,26 +1,43 @@
 import json
 import random
+import resource
 import tempfile
+import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from django.core.files import File
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
-from inventory.models import Item
+from inventory.models import ImportJob, Item
 from inventory.services.company import company_bootstrap
-from inventory.services.imports import transactions_import
+from inventory.services.import_jobs import import_job_create, import_job_run
+from inventory.services.imports import transactions_import_file
+
+# The baseline: the same file loaded by PostgreSQL's COPY into an unlogged table with the columns'
+# types, no constraints, no indexes. Posting costs a multiple of this (docs/benchmarks.md).
+COPY_TABLE = """
+CREATE UNLOGGED TABLE benchmark_import_copy (
+    ref varchar(60), date date, item varchar(40), qty numeric, unit_cost numeric, update varchar(10),
+    site varchar(20), warehouse varchar(20), marking varchar(60))
+"""
 
 
 class Command(BaseCommand):
     help = ("Benchmark import_transactions: generate a realistic CSV (receipts, issues, physical receipts invoiced "
-            "later at another cost) and import it through the CSV contract; print the rate as JSON.")
+            "later at another cost) into a file and import it through the CSV contract, streaming it from disk; on "
+            "PostgreSQL also time a plain COPY of the same file into an unlogged table. Prints one JSON line: rate, "
+            "ratio to COPY, peak RSS.")
 
     def add_arguments(self, parser):
         parser.add_argument("--rows", type=int, default=20_000)
         parser.add_argument("--items", type=int, default=200)
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--keep", type=Path, help="Also write the generated CSV here.")
+        parser.add_argument("--through-job", action="store_true",
+                            help="Import through an import job (stored under FILES_DIR and run here, as a worker runs it).")
 
     def handle(self, *args, **options):
         start = date(2026, 1, 1)
@@ -35,28 +52,69 @@ class Command(BaseCommand):
             items_path = Path(folder) / "items.csv"
             items_path.write_text(items_csv)
             call_command("import_items", str(items_path), stdout=self.stdout)
-        rows, physical = ["ref,date,item,qty,unit_cost,update,site,warehouse,marking"], []
-        for n in range(options["rows"]):
-            day = start + timedelta(days=n * 300 // options["rows"])
-            item = rng.choice(numbers)
-            roll = rng.random()
-            if roll < 0.45:
-                rows.append(f"{prefix}R{n},{day},{item},{rng.randint(1, 50)},{rng.randint(100, 900) / 100},financial,,,")
-            elif roll < 0.55:
-                qty = rng.randint(1, 50)
-                rows.append(f"{prefix}P{n},{day},{item},{qty},{rng.randint(100, 900) / 100},physical,,,")
-                physical.append((f"{prefix}P{n}", item, qty))
+            path = options["keep"] or Path(folder) / "transactions.csv"
+            rows = self._generate(path, Path(folder) / "invoices.csv", rng, prefix, numbers, start, options["rows"])
+            copy_seconds = self._copy_seconds(path) if connection.vendor == "postgresql" else None
+            started = time.perf_counter()
+            if options["through_job"]:
+                posted, errors = self._through_job(path)
             else:
-                rows.append(f"{prefix}I{n},{day},{item},-{rng.randint(1, 10)},,financial,,,")
-        invoice_day = start + timedelta(days=320)
-        rows += [f"{ref},{invoice_day},{item},{qty},7.77,financial,,," for ref, item, qty in physical]
-        text = "\n".join(rows) + "\n"
-        if options["keep"]:
-            options["keep"].write_text(text)
-        result = transactions_import(text=text)
-        if not result.ok:
-            raise CommandError(f"The generated file was refused: {result.errors[:5]}")
+                with path.open("rb") as stream:
+                    result = transactions_import_file(stream=stream)
+                posted, errors = result.posted, result.errors[:5]
+            seconds = time.perf_counter() - started
+        if errors:
+            raise CommandError(f"The generated file was refused: {errors}")
         self.stdout.write(json.dumps({
-            "rows": result.posted, "seconds": round(result.seconds, 2), "rows_per_second": round(result.rate),
+            "rows": posted, "file_rows": rows, "seconds": round(seconds, 2), "rows_per_second": round(posted / seconds),
+            "copy_seconds": round(copy_seconds, 3) if copy_seconds else None,
+            "ratio_to_copy": round(seconds / copy_seconds, 1) if copy_seconds else None,
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "through_job": options["through_job"], "database": connection.vendor,
             "items": Item.objects.filter(number__startswith=prefix).count(),
         }))
+
+    def _generate(self, path: Path, invoices_path: Path, rng, prefix, numbers, start, count) -> int:
+        """Write the file row by row (the physical receipts' invoices go to a second file appended at
+        the end), so that generating a million rows holds none of them."""
+        with path.open("w") as out, invoices_path.open("w") as invoices:
+            out.write("ref,date,item,qty,unit_cost,update,site,warehouse,marking\n")
+            invoice_day = start + timedelta(days=320)
+            for n in range(count):
+                day = start + timedelta(days=n * 300 // count)
+                item = rng.choice(numbers)
+                roll = rng.random()
+                if roll < 0.45:
+                    out.write(f"{prefix}R{n},{day},{item},{rng.randint(1, 50)},{rng.randint(100, 900) / 100},financial,,,\n")
+                elif roll < 0.55:
+                    qty = rng.randint(1, 50)
+                    out.write(f"{prefix}P{n},{day},{item},{qty},{rng.randint(100, 900) / 100},physical,,,\n")
+                    invoices.write(f"{prefix}P{n},{invoice_day},{item},{qty},7.77,financial,,,\n")
+                else:
+                    out.write(f"{prefix}I{n},{day},{item},-{rng.randint(1, 10)},,financial,,,\n")
+        rows = count
+        with path.open("a") as out, invoices_path.open() as invoices:
+            for line in invoices:
+                out.write(line)
+                rows += 1
+        return rows
+
+    def _copy_seconds(self, path: Path) -> float:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS benchmark_import_copy")
+            cursor.execute(COPY_TABLE)
+            started = time.perf_counter()
+            with path.open("rb") as source, cursor.cursor.copy(
+                    "COPY benchmark_import_copy FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
+                while block := source.read(1 << 20):
+                    copy.write(block)
+            seconds = time.perf_counter() - started
+            cursor.execute("DROP TABLE benchmark_import_copy")
+        return seconds
+
+    def _through_job(self, path: Path) -> tuple[int, list]:
+        with path.open("rb") as source:
+            job = import_job_create(kind=ImportJob.Kind.TRANSACTIONS, uploaded_file=File(source, name=path.name),
+                                    user=None, enqueue=lambda job_id: None)
+        job = import_job_run(job_id=job.pk)
+        return job.rows_posted, job.errors[:5]

@@ -1,8 +1,8 @@
-import csv
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from common.spreadsheets import CsvWriter
 from inventory.models import Item
 from inventory.selectors import EXPORT_COLUMNS, transactions_export_rows
 
@@ -22,8 +22,10 @@ class Command(BaseCommand):
         if options["format"] == "json":
             self.stdout.write(json.dumps(list(rows), indent=1))
             return
-        writer = csv.DictWriter(self.stdout, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
-        writer.writeheader()
+        # Text a spreadsheet would run as a formula (an item named "=HYPERLINK(...)") is quoted;
+        # amounts and quantities, plain numbers, stay as they are (common.spreadsheets).
+        writer = CsvWriter(self.stdout, lineterminator="\n")
+        writer.writerow(EXPORT_COLUMNS)
         for row in rows:
             row["value_open"] = "1" if row["value_open"] else "0"
-            writer.writerow(row)
+            writer.writerow(row[column] for column in EXPORT_COLUMNS)

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from inventory.services.imports import items_import
+from inventory.services.imports import items_import_file
 
 
 class Command(BaseCommand):
@@ -14,12 +14,12 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         path: Path = options["file"]
         try:
-            text = path.read_text(encoding="utf-8-sig")
+            with path.open("rb") as stream:  # read as a stream, decoded strictly (inventory.services.csv_files)
+                result = items_import_file(stream=stream)
         except OSError as error:
             raise CommandError(f"Cannot read {path}: {error.strerror}") from error
-        result = items_import(text=text)
         if not result.ok:
             for line, message in result.errors:
                 self.stderr.write(f"{path.name}: line {line}: {message}")
-            raise CommandError(f"{len(result.errors)} bad row(s); nothing was imported.")
+            raise CommandError(f"{result.error_count} bad row(s); nothing was imported.")
         self.stdout.write(self.style.SUCCESS(f"Imported {result.posted} items."))

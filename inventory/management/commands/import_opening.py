@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from inventory.services.imports import opening_import
+from inventory.services.imports import opening_import_file
 from ledger.models import MainAccount
 
 
@@ -29,14 +29,14 @@ class Command(BaseCommand):
         if account is None:
             raise CommandError(f"There is no active account {options['offset_account']}.")
         try:
-            text = path.read_text(encoding="utf-8-sig")
+            with path.open("rb") as stream:
+                result = opening_import_file(stream=stream, posting_date=posting_date, offset_account=account,
+                                             description=options["description"], post=options["post"])
         except OSError as error:
             raise CommandError(f"Cannot read {path}: {error.strerror}") from error
-        result = opening_import(text=text, posting_date=posting_date, offset_account=account,
-                                description=options["description"], post=options["post"])
         if not result.ok:
             for line, message in result.errors:
                 self.stderr.write(f"{path.name}: line {line}: {message}")
-            raise CommandError(f"{len(result.errors)} problem(s); nothing was created or posted.")
+            raise CommandError(f"{result.error_count} problem(s); nothing was created or posted.")
         state = "posted" if options["post"] else "created (draft: check it and post it)"
         self.stdout.write(self.style.SUCCESS(f"Opening journal {result.journal.number} with {result.posted} lines {state}."))

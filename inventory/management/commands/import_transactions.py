@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from inventory.services.imports import transactions_import
+from inventory.services.imports import transactions_import_file
 
 
 class Command(BaseCommand):
@@ -15,13 +15,14 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         path: Path = options["file"]
         try:
-            text = path.read_text(encoding="utf-8-sig")
+            # Read as a stream and posted in chunks (one database transaction): flat memory for any size.
+            with path.open("rb") as stream:
+                result = transactions_import_file(stream=stream)
         except OSError as error:
             raise CommandError(f"Cannot read {path}: {error.strerror}") from error
-        result = transactions_import(text=text)
         if not result.ok:
             for line, message in result.errors:
                 self.stderr.write(f"{path.name}: line {line}: {message}")
-            raise CommandError(f"{len(result.errors)} bad row(s); nothing was posted.")
+            raise CommandError(f"{result.error_count} bad row(s); nothing was posted.")
         self.stdout.write(self.style.SUCCESS(
             f"Posted {result.posted} rows in {result.seconds:.2f} s ({result.rate:,.0f} rows/s)."))
