@@ -20,6 +20,7 @@ from inventory.models import (
     ItemGroup,
     TransactionStatus,
 )
+from inventory.services.posting_gate import posting_gate_close
 from ledger.errors import DomainError
 from ledger.money import ZERO
 from ledger.services import PeriodGuard, audit_record, number_next
@@ -100,6 +101,8 @@ def closing_start(*, request: RunRequest, user=None, enqueue: Enqueue | None = N
     parameters = InventoryParameters.load()
     with closing_lock():
         selection = check_request(request)
+        if request.run_type == ClosingRun.RunType.CLOSING and not posting_gate_close():
+            raise DomainError(POSTINGS_OPEN)
         run = ClosingRun.objects.create(
             number=number_next(code="closing"), run_type=request.run_type, date=request.date,
             specification=request.specification, note=request.note, min_adjustment=request.min_adjustment,
@@ -113,6 +116,9 @@ def closing_start(*, request: RunRequest, user=None, enqueue: Enqueue | None = N
     return run
 
 
+POSTINGS_OPEN = ("Postings are being made right now (an import, a journal or a batch from the API): a close starts "
+                 "only when none is open, so that nothing is posted into the period it closes while it reads it. "
+                 "Start the close again once they are posted.")
 QUEUE_AWAY = ("The job queue (Redis) cannot be reached, so the {what} was not {done} ({error}). Start the workers' "
               "Redis and try again, or run it here with --wait.")
 

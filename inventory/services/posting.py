@@ -34,6 +34,7 @@ from inventory.models import (
     ValuationMethod,
     Warehouse,
 )
+from inventory.services.posting_gate import posting_gate_enter
 from ledger.bulk import copy_models, set_columns
 from ledger.errors import DomainError
 from ledger.models import MainAccount, Voucher
@@ -575,8 +576,11 @@ class PostingSession:
 
 @contextmanager
 def posting_session(*, user=None) -> Iterator[PostingSession]:
-    """A posting session inside one atomic block: everything posted in it lands, or nothing does."""
+    """A posting session inside one atomic block: everything posted in it lands, or nothing does.
+    It holds the posting gate until it commits, so no close starts while it is open, and it reads
+    the closing date only once it has the gate (inventory/services/posting_gate.py)."""
     with transaction.atomic():
+        posting_gate_enter()
         session = PostingSession(user=user)
         yield session
         session.flush()
