@@ -21,13 +21,21 @@ ARGS ?=
 COMPILE := $(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
 	--custom-compile-command "make lock"
 
-.PHONY: run test venv lock clean
+.PHONY: run test test-fast lint venv lock clean
 
 run: $(INSTALLED)
 	$(VENV_PYTHON) scripts/dev.py
 
 test: $(INSTALLED)
 	$(VENV_PYTHON) -m pytest $(ARGS)
+
+# The tests that start no browser, server or worker process (pytest -m "not slow"): a quick loop.
+test-fast: $(INSTALLED)
+	$(VENV_PYTHON) -m pytest -m "not slow" $(ARGS)
+
+# ruff, configured in pyproject.toml: lint and import order. CI runs it before the tests.
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
 
 venv: $(INSTALLED)
 

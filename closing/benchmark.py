@@ -19,7 +19,16 @@ from django.utils import timezone
 
 from closing import services
 from closing.models import ClosingRun
-from inventory.models import CostDimension, InventoryTransaction, Item, ItemGroup, ItemModelGroup, OnHand, Site, Warehouse
+from inventory.models import (
+    CostDimension,
+    InventoryTransaction,
+    Item,
+    ItemGroup,
+    ItemModelGroup,
+    OnHand,
+    Site,
+    Warehouse,
+)
 from ledger.bulk import copy_rows
 from ledger.errors import DomainError
 from ledger.money import ZERO, amount_for, round_unit_cost
@@ -161,15 +170,15 @@ def _chunk_rows(rng, chunk, budget, remaining_items, per_item, next_id, first_da
             keys["second"] = CostDimension.key_for(item, second, second_wh, "")[0]
         created = CostDimension.objects.bulk_create([
             CostDimension(key=keys[name], item=item, site=dims[name].site) for name in dims])
-        for name, dimension in zip(dims, created):
+        for name, dimension in zip(dims, created, strict=False):
             dims[name].pk = dimension.pk
             dims[name].model = dimension
         dates = sorted(first_date + timedelta(days=rng.randrange(days_before + 1)) if rng.random() < 11 / 12
                        else close_date + timedelta(days=1 + rng.randrange(days_after)) for _ in range(count))
         base = item.default_cost_price
         receipts: list[int] = []
-        physical_qty = {name: ZERO for name in dims}
-        physical_value = {name: ZERO for name in dims}
+        physical_qty = dict.fromkeys(dims, ZERO)
+        physical_value = dict.fromkeys(dims, ZERO)
         produced = 0
         for day in dates:
             if produced >= count:

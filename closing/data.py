@@ -174,7 +174,7 @@ def pending_recalculations(*, item_ids: Sequence[int], by_dimension: dict[int, l
     corrected. The engine values an issue's open quantity as one amount, pro rata: given the
     recalculated amount, a close (or the next recalculation) would spread the correction of the
     settled part over the unsettled rest as well, and a recalculation followed by a close would not
-    give what the close alone gives (README 2.5: a recalculation only anticipates the close). So the
+    give what the close alone gives (docs/domain.md §2.5: a recalculation only anticipates the close). So the
     engine is given each amount as it was before those recalculations, and the writer nets its
     adjustments against them (`_net_of_pending`).
 

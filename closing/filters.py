@@ -7,7 +7,7 @@ from inventory.models import InventoryTransaction, Site, Warehouse
 
 
 class RunFilter(django_filters.FilterSet):
-    """Overview filter (README 4): Active (the default) hides cancelled runs; All shows them."""
+    """Overview filter (docs/domain.md §4): Active (the default) hides cancelled runs; All shows them."""
 
     ACTIVE = "active"
     ALL = "all"
@@ -48,7 +48,7 @@ class LogFilter(django_filters.FilterSet):
 
 
 class AdjustableTransactionFilter(django_filters.FilterSet):
-    """Adjustment > Transactions: which open receipts to list (README 3.2)."""
+    """Adjustment > Transactions: which open receipts to list (docs/domain.md §3.2)."""
 
     item = django_filters.CharFilter(field_name="item__number", lookup_expr="iexact", label="Item number")
     ref = django_filters.CharFilter(field_name="ref", lookup_expr="icontains", label="Reference")

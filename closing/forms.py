@@ -23,7 +23,7 @@ class DateInput(forms.DateInput):
 
 
 class CloseForm(forms.Form):
-    """Close inventory (README 2.4): up to a date, with the voucher's level of detail and a note."""
+    """Close inventory (docs/domain.md §2.4): up to a date, with the voucher's level of detail and a note."""
 
     run_type = ClosingRun.RunType.CLOSING
 
@@ -63,7 +63,7 @@ class RecalculationForm(CloseForm):
 
 
 class ReverseForm(forms.Form):
-    """Cancellation (README 2.6): the latest close, the latest adjustment, or every recalculation from a date."""
+    """Cancellation (docs/domain.md §2.6): the latest close, the latest adjustment, or every recalculation from a date."""
 
     LATEST = "latest"
     RECALCULATIONS = "recalculations"
@@ -98,7 +98,7 @@ class CostPricesForm(forms.Form):
                                        label="Maximum deviation %", help_text="Base: the item's cost price.")
 
 
-# -- Adjustment > On-hand and Adjustment > Transactions (README 3.1, 3.2) ---------------------------
+# -- Adjustment > On-hand and Adjustment > Transactions (docs/domain.md §3.1, §3.2) -----------------
 
 class OnHandSelectionForm(forms.Form):
     """Select on-hand inventory: which items' open receipts become lines (read from the query string)."""
@@ -121,7 +121,7 @@ class OnHandSelectionForm(forms.Form):
 
 
 class AdjustmentPostingForm(forms.Form):
-    """The posting dialog both adjustment forms share (README 3: specification, update ledger, note)."""
+    """The posting dialog both adjustment forms share (docs/domain.md §3: specification, update ledger, note)."""
 
     specification = forms.ChoiceField(choices=Specification.choices,
                                       help_text="Voucher detail: one line per account, per item group or per item.")

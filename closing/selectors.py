@@ -133,7 +133,7 @@ def _month_end(day: date) -> date:
 
 
 def close_date_proposal(*, today: date) -> date:
-    """The date the Close dialog proposes (README 2.4): the first month end after the latest active
+    """The date the Close dialog proposes (docs/domain.md §2.4): the first month end after the latest active
     close; for the first close, the end of the month before today."""
     latest = closing_lock_date()
     if latest is None:
@@ -155,7 +155,7 @@ def _sum_when(condition: Q, value) -> Coalesce:
 
 
 def open_quantities(*, on: date, show_receipts: bool = False) -> QuerySet:
-    """What a close up to `on` will leave unsettled (README 2.3, AX "Open quantity report"), one row
+    """What a close up to `on` will leave unsettled (docs/domain.md §2.3, AX "Open quantity report"), one row
     per item and financial dimension: the open quantity of its financial issues, the open quantity
     of the financial receipts they can settle against, and the receipts not invoiced yet (physical
     only: the close cannot use them). Open qty = issues beyond the financial receipts.
@@ -187,7 +187,7 @@ def open_quantities(*, on: date, show_receipts: bool = False) -> QuerySet:
 
 def cost_price_deviations(*, on: date, max_percent: Decimal) -> QuerySet[InventoryTransaction]:
     """Financial receipts up to `on` that the next close will use (still value-open) whose unit cost
-    deviates from the item's cost price by more than `max_percent` (README 1.3 COSTDEV-1; base =
+    deviates from the item's cost price by more than `max_percent` (docs/domain.md §1.3 COSTDEV-1; base =
     item cost price). Items without a cost price have no base and are left out.
 
     Compared without dividing, |cost - qty × price| × 100 > max % × qty × price, so the database
@@ -272,7 +272,7 @@ def run_account_adjustments(*, run: ClosingRun, account: MainAccount) -> QuerySe
     )
 
 
-# -- Adjustment > On-hand and Adjustment > Transactions (README 3.1, 3.2) --------------------------
+# -- Adjustment > On-hand and Adjustment > Transactions (docs/domain.md §3.1, §3.2) ----------------
 
 def open_value() -> ExpressionWrapper:
     """A transaction's value not yet taken by settlements."""
@@ -327,7 +327,7 @@ def on_hand_adjustment_lines(*, on: date, items: list[str] | tuple = (), item_gr
 
 def adjustable_transactions() -> QuerySet[InventoryTransaction]:
     """Receipts a transaction adjustment may change: financially updated, not settled at all by a
-    close (README 3.2: "cannot post once the transaction is settled"), of settling items."""
+    close (docs/domain.md §3.2: "cannot post once the transaction is settled"), of settling items."""
     return (open_receipts().filter(qty_settled=0, transfer_issue__isnull=True)
             .select_related("item", "item__item_group", "site", "warehouse")
             .order_by("-date_financial", "-id"))

@@ -1,4 +1,4 @@
-"""The Closing and adjustment page (README 4), its dialogs and one run's tabs.
+"""The Closing and adjustment page (docs/domain.md §4), its dialogs and one run's tabs.
 
 Every change goes through closing.services (closing_start, closing_pause, closing_resume,
 closing_reverse); a refusal is a DomainError shown on the form, with nothing written. Runs are
@@ -315,7 +315,7 @@ def _int(value: str | None) -> int | None:
         return None
 
 
-# -- Adjustment > On-hand and Adjustment > Transactions (README 3.1, 3.2) --------------------------
+# -- Adjustment > On-hand and Adjustment > Transactions (docs/domain.md §3.1, §3.2) ----------------
 
 MAX_ADJUSTMENT_ROWS = 200  # lines an adjustment form lists at once; narrow the selection for more
 ON_HAND_FIGURES = ("new_value", "new_unit_cost", "percent")

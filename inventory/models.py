@@ -56,8 +56,8 @@ class PostingType(models.TextChoices):
 
 
 class CountingPeriod(models.Model):
-    """How often an item is counted (Business Central's physical inventory counting periods, domain
-    README 5, cycle counting): an item or its item group carries one, and posting a count moves
+    """How often an item is counted (Business Central's physical inventory counting periods, docs/domain.md
+    §5.4, cycle counting): an item or its item group carries one, and posting a count moves
     the item's next counting date on by one interval."""
 
     code = models.CharField(max_length=20, unique=True)
@@ -171,7 +171,7 @@ class Item(models.Model):
     # Financial inventory dimensions: site always; warehouse and lot/serial only when ticked here.
     warehouse_is_financial = models.BooleanField(default=False)
     tracking_is_financial = models.BooleanField(default=False)
-    # Cycle counting (domain README 5): the item's own counting period overrides its group's.
+    # Cycle counting (docs/domain.md §5.4): the item's own counting period overrides its group's.
     counting_period = models.ForeignKey(CountingPeriod, null=True, blank=True, on_delete=models.PROTECT, related_name="items")
     last_counted_date = models.DateField(null=True, blank=True)
     last_counted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
@@ -511,7 +511,7 @@ class CountingHistory(models.Model):
 
 class StandardJournal(models.Model):
     """Journal lines saved under a name to be recalled into new journals (Business Central's
-    standard item journals, domain README 5)."""
+    standard item journals, docs/domain.md §5.6)."""
 
     name = models.CharField(max_length=60, unique=True)
     journal_type = models.CharField(max_length=20, choices=Journal.JournalType.choices)

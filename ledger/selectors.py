@@ -37,7 +37,7 @@ def vouchers_of_transaction(*, transaction) -> list[dict]:
 def trial_balance(*, date_from: date, date_to: date) -> list[dict]:
     """Opening balance, debit and credit turnover and closing balance per account. Storno lines are
     negative amounts on their own side, so they reduce that side's turnover (the convention storno
-    exists for, domain README 3): a debit storno of -5 lowers debit turnover by 5, where an ordinary
+    exists for, docs/domain.md §3.4): a debit storno of -5 lowers debit turnover by 5, where an ordinary
     reversal would add 5 to the credit side and inflate both turnovers. Two grouped sums over the
     lines (opening before the period, turnover in it), whatever the number of lines."""
     rows: dict[int, dict] = defaultdict(lambda: {"opening": ZERO, "debit": ZERO, "credit": ZERO})

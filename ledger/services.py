@@ -160,10 +160,10 @@ def vouchers_write(*, drafts: Sequence[VoucherDraft], user=None, returning: bool
         [
             Voucher(number=number, date=draft.date, description=draft.description[:200], source=draft.source,
                     reverses=draft.reverses, created_by=user)
-            for number, draft in zip(numbers, drafts)
+            for number, draft in zip(numbers, drafts, strict=False)
         ]
     )
-    lines = [line.to_line(voucher) for voucher, draft in zip(vouchers, drafts) for line in draft.lines
+    lines = [line.to_line(voucher) for voucher, draft in zip(vouchers, drafts, strict=False) for line in draft.lines
              if round_amount(line.amount) != ZERO]
     copy_rows("ledger_voucherline", VOUCHER_LINE_COLUMNS,
               [tuple(getattr(line, column) for column in VOUCHER_LINE_COLUMNS) for line in lines])

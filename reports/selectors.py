@@ -3,7 +3,7 @@
 Every figure is computed from the transactions and adjustments themselves, never from the on-hand
 or cost-dimension caches (those are what check_books verifies).
 
-Value of a transaction as of a date (domain README 0 and 2.2):
+Value of a transaction as of a date (docs/domain.md §0 and §2.2):
 
 * financially updated on or before the date: cost_amount_posted + cost_amount_adjustment, less the
   adjustments of active runs dated after the date;
@@ -121,7 +121,7 @@ def _prefixed(condition: Q, prefix: str = "transaction__") -> Q:
 
 def _take_off_unposted(result, *, transactions, as_of: date | None, keys: list[str], financial: Q) -> None:
     """Adjustments of runs made with "update ledger" cleared change the inventory cost only
-    (domain README 2.4): the ledger was never told, so they are not a difference."""
+    (docs/domain.md §2.4): the ledger was never told, so they are not a difference."""
     runs = list(ClosingRun.objects.filter(is_cancelled=False, update_ledger=False).values_list("pk", flat=True))
     if not runs:  # the usual case: nothing to read through a million transactions for
         return
@@ -528,7 +528,7 @@ def close_summary(*, run: ClosingRun, largest: int = 20, items: int = 100) -> di
 def item_cost_history(*, item: Item) -> dict:
     """Per day of financial issues: the unit cost they were posted at (the running average at
     posting); per active close: the unit cost the issues of its period ended at once settled.
-    Unit costs are positive magnitudes (README 0)."""
+    Unit costs are positive magnitudes (docs/domain.md §0)."""
     issues = InventoryTransaction.objects.filter(item=item, qty__lt=0, status__in=FINANCIAL_STATUSES).exclude(
         source_type=SourceType.WEIGHTED_AVERAGE_CLOSING)
     posting = []

@@ -60,7 +60,7 @@ def book_check_request(*, as_of: date | None, user: AbstractBaseUser | None, enq
 def _enqueue(check_id: int, enqueue: Callable[[int], None]) -> None:
     try:
         enqueue(check_id)
-    except Exception as error:  # noqa: BLE001 - Redis away: the check says so instead of waiting forever
+    except Exception as error:
         logger.exception("Book check %s could not be queued", check_id)
         BookCheck.objects.filter(pk=check_id, status=BookCheck.Status.QUEUED).update(
             status=BookCheck.Status.FAILED, error=f"It could not be queued for a worker: {error}", ended_at=timezone.now())

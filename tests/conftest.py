@@ -25,6 +25,15 @@ from inventory.services.company import company_bootstrap
 from ledger.models import MainAccount
 
 COMPANY_TODAY = date(2026, 1, 15)
+
+
+def pytest_collection_modifyitems(config, items):
+    """`slow` marks every test that starts a browser, a server, worker or child processes: the browser
+    and worker suites by their markers, the others by their own `slow` mark. `make test` runs all of
+    them; `make test-fast` (pytest -m "not slow") the rest, in a fraction of the time."""
+    for item in items:
+        if item.get_closest_marker("browser") or item.get_closest_marker("redis"):
+            item.add_marker(pytest.mark.slow)
 PASSWORD = "costbook-test-password"
 
 

@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 from django.contrib import admin
 from django.urls import reverse
+from factories import ItemFactory
 
 from closing.models import ClosingLog, ClosingRun, InventoryParameters
-from factories import ItemFactory
 from inventory.models import CostDimension, CountingPeriod, InventoryTransaction, Journal, OnHand, SourceType
 from inventory.services.journals import LineInput, journal_create, journal_line_add
 from inventory.services.posting import posting_session

@@ -8,10 +8,19 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import Client
+from factories import ItemFactory
 
 from closing.models import InventoryParameters
-from factories import ItemFactory
-from inventory.models import InventoryTransaction, Item, ItemGroup, ItemModelGroup, Site, SourceType, ValuationMethod, Warehouse
+from inventory.models import (
+    InventoryTransaction,
+    Item,
+    ItemGroup,
+    ItemModelGroup,
+    Site,
+    SourceType,
+    ValuationMethod,
+    Warehouse,
+)
 from inventory.services.company import DEMO_ADMIN, DEMO_PASSWORDS
 from inventory.services.posting import posting_session
 from ledger.errors import DomainError
@@ -93,7 +102,7 @@ def test_it_opens_the_fiscal_periods_of_this_year_and_the_next(db):
     assert [period.name for period in periods] == [f"{y}-{m:02d}" for y in (year, year + 1) for m in range(1, 13)]
     assert {period.status for period in periods} == {FiscalPeriod.Status.OPEN}
     assert (periods[0].start_date, periods[-1].end_date) == (date(year, 1, 1), date(year + 1, 12, 31))
-    assert all(later.start_date.toordinal() == earlier.end_date.toordinal() + 1 for earlier, later in zip(periods, periods[1:]))
+    assert all(later.start_date.toordinal() == earlier.end_date.toordinal() + 1 for earlier, later in zip(periods, periods[1:], strict=False))
     assert periods[1].end_date == date(year, 3, 1) - timedelta(days=1)  # February, leap years included
 
 

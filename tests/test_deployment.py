@@ -241,6 +241,7 @@ def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 30) -> Non
     raise AssertionError(f"nothing listens on port {port} after {timeout} s")
 
 
+@pytest.mark.slow
 def test_it_reports_gunicorn_healthy_behind_production_settings(tmp_path):
     port = free_port()
     env = production_env(DATABASE_URL=f"sqlite:///{tmp_path}/health.sqlite3", PORT=str(port), WEB_CONCURRENCY="2")
@@ -305,6 +306,7 @@ def get(url: str) -> int:
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the script's child processes through /proc")
+@pytest.mark.slow
 def test_it_runs_the_dev_server_with_a_private_redis_and_stops_everything_on_ctrl_c(tmp_path):
     port = free_port()
     env = clean_env(DATABASE_URL=f"sqlite:///{tmp_path}/dev.sqlite3", PORT=str(port),
@@ -317,7 +319,7 @@ def test_it_runs_the_dev_server_with_a_private_redis_and_stops_everything_on_ctr
 
     def drain():
         for line in script.stdout:
-            lines.append(line)  # noqa: PERF402 (line by line: the test reads `lines` while it grows)
+            lines.append(line)
 
     reader = threading.Thread(target=drain, daemon=True)
     reader.start()

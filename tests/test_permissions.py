@@ -13,9 +13,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import get_resolver, reverse
+from factories import ItemFactory
 
 from closing.models import ClosingRun
-from factories import ItemFactory
 from inventory.models import ImportJob, InventoryTransaction, Journal, JournalLine, SourceType
 from inventory.services.counting import Selection, counting_calculate, counting_journal_create
 from inventory.services.import_jobs import import_job_run
@@ -173,7 +173,7 @@ def test_it_shows_every_page_to_the_roles_that_may_see_it(request, objects, pers
 def test_it_forbids_every_page_to_a_user_without_a_role(nora_client, objects):
     pages = {page: entry for page, entry in PAGES.items() if page != "home"}
 
-    assert statuses(nora_client, objects, pages) == {page: 403 for page in pages}
+    assert statuses(nora_client, objects, pages) == dict.fromkeys(pages, 403)
     forbidden = nora_client.get(PAGES["inventory:item_list"][0](objects))
     assert "Your role (No role) does not allow this page or action." in forbidden.content.decode()
 
@@ -315,7 +315,7 @@ def test_it_forbids_every_change_to_those_without_the_permission(request, compan
 
     refused = {action: client.post(url, data).status_code for action, (url, data) in forbidden.items()}
 
-    assert refused == {action: 403 for action in forbidden}
+    assert refused == dict.fromkeys(forbidden, 403)
     assert len(forbidden) == (5 if persona == CLERK else 10)
     assert books() == before
 

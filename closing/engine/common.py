@@ -5,7 +5,7 @@ A method module only decides *which* issue takes *how much* from *which* receipt
 quantities). `evaluate` then prices the legs in order. Keeping quantities and amounts apart is what
 makes transfer costs cheap to iterate: the plan never changes, only the receipt amounts do.
 
-Rounding (README 0): amounts are rounded half-up to cents per settlement. A leg takes the receipt's
+Rounding (docs/domain.md §0): amounts are rounded half-up to cents per settlement. A leg takes the receipt's
 *remaining* amount pro rata of its *remaining* quantity, and the leg that empties a receipt takes the
 exact rest, so a receipt's cost is handed out to the cent and never over-spent.
 """
@@ -48,7 +48,7 @@ class Book:
         self, txns: Sequence[OpenTxn], *, close_date: date, include_physical_value: bool,
         transfer_costs: Mapping[int, Decimal], max_iterations: int,
     ) -> None:
-        # Only transactions dated up to the closing date are reviewed (README 2.4); nothing later is
+        # Only transactions dated up to the closing date are reviewed (docs/domain.md §2.4); nothing later is
         # settled or adjusted. Sorting by (date, id) makes the result independent of the input order.
         self.txns = sorted((t for t in txns if t.date <= close_date and t.qty != ZERO), key=_date_id)
         self.close_date = close_date
@@ -108,7 +108,7 @@ class Plan:
         self.legs.append((issue, receipt, qty, kind))
 
     def summarize(self, receipts: Sequence[int], on: date) -> int:
-        """Weighted average summarized settlement (README 1.2.4): a system closing issue settles every
+        """Weighted average summarized settlement (docs/domain.md §1.2.4): a system closing issue settles every
         given receipt in full; a paired system receipt carries their total quantity and value and is
         what the period's issues then settle against. Returns the system receipt's position."""
         issue = self._new_system(on)
@@ -139,7 +139,7 @@ def system_id(plan: Plan, pos: int) -> int:
 
 
 def settle_marked(plan: Plan, issues: Sequence[int], *, kind: int = SETTLE) -> None:
-    """Marking overrides the method (README 2.1): a marked issue takes its marked receipt and nothing
+    """Marking overrides the method (docs/domain.md §2.1): a marked issue takes its marked receipt and nothing
     else. A settlement needs a financially updated receipt; valuing a physical issue (IPV) accepts a
     physical one. Whatever the marked receipt cannot cover stays open."""
     book = plan.book
@@ -167,7 +167,7 @@ def settle_marked(plan: Plan, issues: Sequence[int], *, kind: int = SETTLE) -> N
 def value_physical_issues(plan: Plan, match: Matcher) -> None:
     """With *Include physical value*, FIFO, LIFO and LIFO date adjust physical-only issues (no
     settlement) to the cost of the receipts that come next in the method's order once the financial
-    settlement is done, physical receipts included (README 1.2.1-1.2.3: FIFO 6a -> 2b, LIFO 6a -> 4a,
+    settlement is done, physical receipts included (docs/domain.md §1.2.1-§1.2.3: FIFO 6a -> 2b, LIFO 6a -> 4a,
     LIFO date 6a -> 5b). Marked physical issues take their marked receipt first."""
     book = plan.book
     if not book.include_physical_value:
@@ -261,7 +261,7 @@ def evaluate(plan: Plan) -> DimensionResult:
     """Price the plan. A receipt that carries a transfer issue's cost takes that cost first; when the
     transfer issue is in this same dimension its cost depends on the settlement that may in turn use
     the receipt, so price again until the carried costs stop changing (at most max_iterations passes,
-    the "maximum throughputs" of README 2.4)."""
+    the "maximum throughputs" of docs/domain.md §2.4)."""
     book = plan.book
     txns = book.txns
     base = [t.amount for t in txns]
@@ -319,7 +319,7 @@ def evaluate(plan: Plan) -> DimensionResult:
 
 
 def _warnings(plan: Plan, unsettled_transfers: list[int]) -> list[WarningOut]:
-    """The close log (README 2.3): every issue left (partly) open, and every transfer receipt whose
+    """The close log (docs/domain.md §2.3): every issue left (partly) open, and every transfer receipt whose
     cost was still moving when the iterations ran out. The data layer prefixes the item number."""
     book = plan.book
     txns, open_ = book.txns, plan.open

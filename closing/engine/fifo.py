@@ -1,5 +1,5 @@
 """FIFO: the first financial issue takes the first financial receipt, by financial date then id
-(README 2.1, worked example 1.2.1). Receipt dates do not have to precede the issue."""
+(docs/domain.md §2.1, worked example §1.2.1). Receipt dates do not have to precede the issue."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """LIFO: each financial issue, oldest first, takes the *last* financial receipt of the whole close
-period, even one dated after the issue (README 2.1, worked example 1.2.2)."""
+period, even one dated after the issue (docs/domain.md §2.1, worked example §1.2.2)."""
 
 from __future__ import annotations
 

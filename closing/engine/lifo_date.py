@@ -1,4 +1,4 @@
-"""LIFO date (README 2.1, worked example 1.2.3): date by date from the oldest, an issue takes the last
+"""LIFO date (docs/domain.md §2.1, worked example §1.2.3): date by date from the oldest, an issue takes the last
 receipt dated on or before its own date; when there is none left, a later receipt (the nearest one
 after the issue's date); several issues on the same date settle last issue / last receipt first."""
 

@@ -1,4 +1,4 @@
-"""Standard cost and moving average: the close settles nothing and adjusts nothing (README 2.1:
+"""Standard cost and moving average: the close settles nothing and adjusts nothing (docs/domain.md §2.1:
 standard cost needs no close; moving average has no settlements and no marking)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Weighted average (README 2.1, worked examples 1.2.4 and 1.2.5).
+"""Weighted average (docs/domain.md §2.1, worked examples §1.2.4 and §1.2.5).
 
 Marked issues settle to their receipts first. The other financial issues of the period then settle:
 

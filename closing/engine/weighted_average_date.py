@@ -1,4 +1,4 @@
-"""Weighted average date (README 2.1): weighted average computed per day. The issues of a day settle
+"""Weighted average date (docs/domain.md §2.1): weighted average computed per day. The issues of a day settle
 against that day's on hand (what was open at the start of the day plus the day's receipts), directly
 when one receipt is open, else through a "Weighted average inventory closing" pair dated that day."""
 

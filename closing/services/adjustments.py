@@ -1,4 +1,4 @@
-"""Adjustment > On-hand and Adjustment > Transactions (README 3.1, 3.2): revalue open receipts
+"""Adjustment > On-hand and Adjustment > Transactions (docs/domain.md §3.1, §3.2): revalue open receipts
 between closes, each posting recorded as a run of the Closing and adjustment page with its cost
 adjustments and (unless *update ledger* is cleared) one voucher.
 
@@ -110,7 +110,7 @@ def _shares(receipts: list[InventoryTransaction], total: Decimal) -> dict[int, D
 
 def on_hand_adjust(*, changes: Sequence[OnHandChange], specification: str | None = None, update_ledger: bool = True,
                    note: str = "", user=None) -> ClosingRun:
-    """Post an on-hand adjustment, dated on the latest close (README 3.1): the open receipts of each
+    """Post an on-hand adjustment, dated on the latest close (docs/domain.md §3.1): the open receipts of each
     line take their share of the new value, against the item group's cost revaluation account.
     Refused, with nothing written, before the first close, for a line with nothing open, a negative
     value, or while another run is unfinished."""
@@ -174,7 +174,7 @@ def _line_receipts(on: date, changes: list[OnHandChange]) -> dict[tuple[int, int
 
 def transaction_adjust(*, changes: Sequence[TransactionChange], on: date, specification: str | None = None,
                        update_ledger: bool = True, note: str = "", user=None) -> ClosingRun:
-    """Post a transaction adjustment (README 3.2): new costs for financially updated receipts that
+    """Post a transaction adjustment (docs/domain.md §3.2): new costs for financially updated receipts that
     no close has settled, dated after the latest close. The issues settled against them take the
     change at the next recalculation or close. With `update_ledger` cleared only the inventory cost
     changes; no voucher is posted."""

@@ -107,7 +107,7 @@ def bundle_process(*, bundle_id: int) -> str:
                 adjustments_count=F("adjustments_count") + counts["adjustments"],
                 warnings_count=F("warnings_count") + counts["warnings"], progress_at=timezone.now(),
             )
-    except Exception as error:  # noqa: BLE001 - any failure marks the run failed, to be resumed
+    except Exception as error:
         run = _bundle_failed(bundle_id, error)
         if run is None:
             return "failed"

@@ -12,7 +12,7 @@ PARAMETER_FIELDS = ("storno_for_adjustments", "default_specification", "default_
 
 
 def parameters_update(*, user=None, **changes) -> InventoryParameters:
-    """Change the Inventory parameters (README 2.4, 3): validated by the model's constraints, audited
+    """Change the Inventory parameters (docs/domain.md §2.4, §3): validated by the model's constraints, audited
     with the values before and after. Runs already started keep the values they were started with."""
     unknown = set(changes) - set(PARAMETER_FIELDS)
     if unknown:

@@ -27,7 +27,7 @@ def _is_decrease():
 
 
 # Where the other side of a run's adjustments goes. A close, recalculation or transaction adjustment
-# corrects the original posting, so both sides are the original transaction's accounts (README 3);
+# corrects the original posting, so both sides are the original transaction's accounts (docs/domain.md §3);
 # an on-hand adjustment revalues what is on hand, against the item group's cost revaluation account
 # (recorded on each adjustment, so a later change of the item group cannot move its reversal).
 OFFSET_ACCOUNT = {ClosingRun.RunType.ON_HAND_ADJUSTMENT: "offset_account"}

@@ -8,9 +8,18 @@ from decimal import Decimal
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 
-from config.roles import ACCOUNTANT, AUDITOR, CLERK
 from closing.models import InventoryParameters
-from inventory.models import InventoryTransaction, Item, ItemGroup, ItemModelGroup, Site, SourceType, ValuationMethod, Warehouse
+from config.roles import ACCOUNTANT, AUDITOR, CLERK
+from inventory.models import (
+    InventoryTransaction,
+    Item,
+    ItemGroup,
+    ItemModelGroup,
+    Site,
+    SourceType,
+    ValuationMethod,
+    Warehouse,
+)
 from inventory.services.posting import posting_session
 from ledger.models import FiscalPeriod, MainAccount
 from ledger.money import round_amount

@@ -1,4 +1,4 @@
-"""Physical inventory and cycle counting (issue #8, points 2, 3 and 7; domain README 5, Business
+"""Physical inventory and cycle counting (docs/domain.md §5.3 and §5.4, Business
 Central's physical inventory journal and counting periods).
 
     calculate     the expected quantity as of a date for a selection fills the journal's lines;
@@ -433,14 +433,14 @@ def counting_post_lines(*, session: PostingSession, journal: Journal, lines: lis
     # compare is what the adjustments will be posted against.
     places = [(line.item_id, line.site_id, line.warehouse_id, line.tracking_number) for line in lines]
     by_date: dict[date, list[Place]] = defaultdict(list)
-    for line, place in zip(lines, places):
+    for line, place in zip(lines, places, strict=False):
         by_date[line.date].append(place)
     now = {}
     for on, day_places in by_date.items():
         for place, qty in expected_quantities(on=on, places=day_places).items():
             now[(on, place)] = qty
     stale = []
-    for line, place in zip(lines, places):
+    for line, place in zip(lines, places, strict=False):
         current = now[(line.date, place)]
         if current != line.expected_qty:
             stale.append(f"Line {line.line_number}: the quantity of {line.item.number} in {line.warehouse}"
@@ -461,7 +461,7 @@ def counting_post_lines(*, session: PostingSession, journal: Journal, lines: lis
                       tracking_number=line.tracking_number, journal_line=line)
         try:
             if difference > ZERO:
-                # Found stock enters at the running average of its dimension (issue #8 point 2),
+                # Found stock enters at the running average of its dimension (docs/domain.md §5.3),
                 # so the count moves quantity, not the average.
                 dimension = session.dimension(line.item, line.site, line.warehouse, line.tracking_number)
                 unit_cost = running_average(item=line.item, dimension=dimension)

@@ -487,7 +487,7 @@ REQUIRED_OPENING_COLUMNS = ["item", "qty", "unit_cost"]
 
 def opening_import(*, text: str, posting_date: date, offset_account, description: str = "", post: bool = False,
                    user=None) -> ImportResult:
-    """Opening entries for a new installation (issue #8, point 5; BC: opening balances are positive
+    """Opening entries for a new installation (docs/domain.md §5.6; BC: opening balances are positive
     adjustments with a unit cost on the go-live date): one opening balance journal line per row,
     posted against `offset_account` (opening balance equity). The journal is created only if every
     row is good, and with `post` it is posted in the same database transaction, so a file either

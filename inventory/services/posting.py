@@ -64,7 +64,7 @@ def inventory_closed_until() -> date | None:
 
 
 def running_average(*, item: Item, dimension: CostDimension) -> Decimal:
-    """Domain README 1.1: (financial + physical with IPV) amount / quantity; a zero or negative
+    """docs/domain.md §1.1: (financial + physical with IPV) amount / quantity; a zero or negative
     quantity, or a negative amount, falls back to the item's default cost price. Moving average
     always counts physical receipts; standard cost is always the standard. Unrounded: postings
     round quantity x price, pages round the price for display."""
@@ -361,7 +361,7 @@ class PostingSession:
                  tracking_number: str = "", to_tracking_number: str | None = None, expiry_date: date | None = None,
                  journal_line=None, source_type: str = SourceType.TRANSFER) -> tuple[InventoryTransaction, InventoryTransaction]:
         """Move stock: an issue from one place and a receipt in the other at the same cost, in one
-        voucher: credit the issue account, debit the receipt account (domain README 3, transfer).
+        voucher: credit the issue account, debit the receipt account (docs/domain.md §3, transfer).
 
         The issue is offset against the receipt account and the receipt against its own account, so
         the pair moves the value once: when the item group's issue and receipt accounts differ,
@@ -387,7 +387,7 @@ class PostingSession:
         if (source_type == SourceType.RECLASSIFICATION and issue.cost_dimension is receipt.cost_dimension
                 and group.inventory_issue_account_id == group.inventory_receipt_account_id):
             # A reclassification that stays in its financial dimension (another warehouse or lot that
-            # is not financial) moves no value between accounts: no voucher (issue #8, point 4).
+            # is not financial) moves no value between accounts: no voucher (docs/domain.md §5.5).
             del self._drafts[-2:]
             return issue, receipt
         self._drafts[-2:] = [VoucherDraft(
@@ -408,7 +408,7 @@ class PostingSession:
 
     def _check_tracking(self, item: Item, qty: Decimal, *, receipt: bool, site: Site, warehouse: Warehouse,
                         tracking_number: str, expiry_date: date | None = None) -> None:
-        """Item tracking, on every receipt and issue (issue #8, domain README 5): a lot- or serial-
+        """Item tracking, on every receipt and issue (docs/domain.md §5.2): a lot- or serial-
         tracked item always names its number, only lots have an expiry date, a serial number is on
         hand at most once (received once, issued once) and only what is on hand in a lot or under a
         serial number can be issued from it. Untracked items carry neither."""
@@ -489,7 +489,7 @@ class PostingSession:
 
     def _moving_average_variance(self, item: Item, dimension: CostDimension, txn: InventoryTransaction,
                                  invoice_amount: Decimal) -> Decimal:
-        """Moving average (domain README MA-1): the invoice's difference to the value already on the
+        """Moving average (docs/domain.md §1.3 MA-1): the invoice's difference to the value already on the
         receipt is capitalised only for the units still on hand; the rest goes to the price
         difference account. Returns the part expensed, as a receipt adjustment (signed)."""
         if item.model_group.valuation_method != ValuationMethod.MOVING_AVERAGE:
@@ -505,7 +505,7 @@ class PostingSession:
 
     def _moving_average_receipt_value(self, item: Item, dimension: CostDimension, qty: Decimal,
                                       unit_cost: Decimal) -> Decimal:
-        """Moving average receipt into negative on-hand (domain README MA-neg): the part that brings
+        """Moving average receipt into negative on-hand (docs/domain.md §1.3 MA-neg): the part that brings
         on-hand from negative to zero is valued at the current moving average, the part above zero
         at the receipt's cost; if on-hand stays at or below zero the whole receipt is at the
         current average. The difference to the invoice goes to the price difference account."""

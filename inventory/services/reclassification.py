@@ -1,4 +1,4 @@
-"""Item reclassification journals (issue #8, point 4; domain README 5, Business Central's item
+"""Item reclassification journals (docs/domain.md §5.5, Business Central's item
 reclassification journal): change the warehouse, lot number, serial number or expiry date of
 inventory already on hand without changing its value.
 

@@ -1,4 +1,4 @@
-"""Standard journals (issue #8, point 5; domain README 5, Business Central's "Save as Standard
+"""Standard journals (docs/domain.md §5.6, Business Central's "Save as Standard
 Journal" and "Get Standard Journals"): a journal's lines saved under a name and recalled into a new
 draft journal of the same type, dated on the day they are recalled."""
 

@@ -58,7 +58,7 @@ def test_it_answers_each_role_as_the_pages_do(request, run, persona):
     client = bearer_client(request.getfixturevalue(persona))
 
     answers = {}
-    for name, (method, path, body, allowed) in ENDPOINTS.items():
+    for name, (method, path, body, _allowed) in ENDPOINTS.items():
         response = getattr(client, method)(path.format(run=run.pk), body, format="json")
         assert response.status_code < 500, (name, response.content)
         answers[name] = "allowed" if response.status_code not in (401, 403) else response.status_code

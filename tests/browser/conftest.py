@@ -102,7 +102,7 @@ class GatedJobs:
             try:
                 self.gate.wait(timeout=self.timeout)
                 job(*args)
-            except BaseException as error:  # noqa: BLE001 - reported by finish()
+            except BaseException as error:
                 self.failures.append(error)
             finally:
                 connection.close()

@@ -1,4 +1,4 @@
-"""Adjustment > On-hand and Adjustment > Transactions as an accountant uses them (README 3.1, 3.2):
+"""Adjustment > On-hand and Adjustment > Transactions as an accountant uses them (docs/domain.md §3.1, §3.2):
 from the Closing and adjustment page's Adjustment menu, select, type the new figures, post, and land
 on the run with the receipts it changed and its voucher.
 

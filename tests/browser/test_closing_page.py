@@ -1,4 +1,4 @@
-"""The Closing and adjustment page as an accountant uses it (README 4, "typical accountant flow"):
+"""The Closing and adjustment page as an accountant uses it (docs/domain.md §4, "typical accountant flow"):
 preview a close, close, watch the run to the end without reloading the page, follow the voucher to
 the transactions behind its lines and back to their settlements, pause and resume a run, and reverse
 the close.

@@ -18,7 +18,7 @@
     books.counts()                        runs, settlements, adjustments, vouchers, lines, transactions
     books.voucher_lines(run)              a run's voucher as (account, debit, credit, storno)
 
-`books.base22(item, ...)` posts the README 1.2 "BASE-22" book for one item (see `BASE_22`).
+`books.base22(item, ...)` posts the docs/domain.md §1.2 "BASE-22" book for one item (see `BASE_22`).
 """
 
 import csv
@@ -38,7 +38,7 @@ D = Decimal
 TRANSACTIONS_HEADER = "ref,date,item,qty,unit_cost,update,site,warehouse,marking"
 ITEMS_HEADER = "item,name,item_group,model_group,unit_cost"
 
-# README 1.2 (BASE-22), one row per update; "a" rows are physical, "b" rows the invoice of the same
+# docs/domain.md §1.2 (BASE-22), one row per update; "a" rows are physical, "b" rows the invoice of the same
 # transaction (same ref). Every label on its own January 2026 day, in order. {p} prefixes the refs
 # (several items in one test), {m3} is the marking of issue 3 (set when the issue is first posted,
 # so on its physical row 3a).

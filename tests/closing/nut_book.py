@@ -1,4 +1,4 @@
-"""The FIFO book of the adjustment suites (README 3.1 and 3.2), shared by the scenario, view and
+"""The FIFO book of the adjustment suites (docs/domain.md §3.1 and §3.2), shared by the scenario, view and
 browser tests. Item NUT, all purchases and sales invoiced; after the close of January 31, 8 of R2
 (96.00) and 5 of R3 (70.00) are open, 13 pieces worth 166.00."""
 

@@ -1,4 +1,4 @@
-"""The ledger side of a close (README 3 and 2.4): one voucher per run, summarized by its
+"""The ledger side of a close (docs/domain.md §3 and §2.4): one voucher per run, summarized by its
 specification; adjustments posted to the accounts of the original transaction; storno for
 decreases; and a preview that writes nothing and shows what the close will post.
 
@@ -13,8 +13,8 @@ value back on inventory (debit 1400, credit 5000), a dearer one takes it off.
 """
 
 from datetime import date
-from importlib import import_module
 from decimal import Decimal as D
+from importlib import import_module
 
 import pytest
 from django.apps import apps as django_apps

@@ -11,12 +11,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from factories import ItemFactory
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from closing.models import ClosingRun, CostAdjustment, Settlement
 from closing.services import RunRequest, closing_reverse, closing_start, run_execute
-from factories import ItemFactory
 from inventory.models import CostDimension, InventoryTransaction, OnHand, Site, SourceType, Warehouse
 from inventory.selectors import transactions_export_rows
 from inventory.services.posting import posting_session

@@ -1,4 +1,4 @@
-"""What the close, the recalculation and the reversal refuse (README 2.4-2.6), through the commands:
+"""What the close, the recalculation and the reversal refuse (docs/domain.md §2.4-§2.6), through the commands:
 each refusal is a CommandError a user can act on, and leaves the books exactly as they were."""
 
 import pytest

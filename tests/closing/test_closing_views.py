@@ -1,4 +1,4 @@
-"""The Closing and adjustment page (README 4) through the web client, persona by persona: the overview
+"""The Closing and adjustment page (docs/domain.md §4) through the web client, persona by persona: the overview
 and its toolbar, the Close procedure checks (OPENQTY-1, COSTDEV-1), the Close / Recalculation /
 Reverse dialogs with their previews and refusals, pause and resume, and one run's tabs down to the
 transactions behind each voucher line.
@@ -121,19 +121,19 @@ def test_it_shows_every_page_to_every_role(request, closed, persona):
 
     statuses = {name: client.get(url).status_code for name, url in pages(closed).items()}
 
-    assert statuses == {name: 200 for name in pages(closed)}
+    assert statuses == dict.fromkeys(pages(closed), 200)
 
 
 def test_it_forbids_every_page_and_dialog_to_a_user_without_a_role(nora_client, closed):
     urls = pages(closed) | DIALOGS
 
-    assert {name: nora_client.get(url).status_code for name, url in urls.items()} == {name: 403 for name in urls}
+    assert {name: nora_client.get(url).status_code for name, url in urls.items()} == dict.fromkeys(urls, 403)
 
 
 def test_it_opens_the_dialogs_for_the_accountant_only(ada_client, carl_client, audrey_client, closed):
-    assert {name: ada_client.get(url).status_code for name, url in DIALOGS.items()} == {name: 200 for name in DIALOGS}
+    assert {name: ada_client.get(url).status_code for name, url in DIALOGS.items()} == dict.fromkeys(DIALOGS, 200)
     for client in (carl_client, audrey_client):
-        assert {name: client.get(url).status_code for name, url in DIALOGS.items()} == {name: 403 for name in DIALOGS}
+        assert {name: client.get(url).status_code for name, url in DIALOGS.items()} == dict.fromkeys(DIALOGS, 403)
 
 
 @pytest.mark.parametrize("persona", NOT_RUNNERS + ["nora_client"])
@@ -217,7 +217,7 @@ def test_it_asks_the_overview_rows_of_live_runs_to_follow_their_status(ada_clien
 # -- Close procedure: the checks ------------------------------------------------------------------
 
 def test_it_shows_what_a_close_will_leave_open_openqty_1(books, audrey_client):
-    # README 1.3 OPENQTY-1: physical receipt 10 (invoice missing); financial issue 3 -> open qty 3.
+    # docs/domain.md §1.3 OPENQTY-1: physical receipt 10 (invoice missing); financial issue 3 -> open qty 3.
     books.item("WIDGET", "FIFO", unit_cost="4.00")
     books.item("GADGET", "FIFO", unit_cost="4.00")
     books.post("""
@@ -247,7 +247,7 @@ def test_it_checks_open_quantities_at_the_proposed_close_date_when_the_page_open
 
 
 def test_it_lists_receipts_whose_cost_deviates_from_the_cost_price_costdev_1(books, carl_client):
-    # README 1.3 COSTDEV-1: cost price 5.00, vendor invoice at 15.00, max 30 % -> listed, 200 %.
+    # docs/domain.md §1.3 COSTDEV-1: cost price 5.00, vendor invoice at 15.00, max 30 % -> listed, 200 %.
     books.item("WIDGET", "FIFO", unit_cost="5.00")
     books.post("""
         P1,2026-01-05,WIDGET,1,15.00,financial,,,
@@ -447,7 +447,7 @@ def test_it_shows_why_nothing_can_be_reversed_on_the_form(company, ada_client):
 
 def test_it_pauses_and_resumes_a_run(ada_client, company, queued, django_capture_on_commit_callbacks):
     run = running_run()
-    pause_form = re.search(r'<form[^>]*action="%s"[^>]*>' % reverse("closing:run_pause", args=[run.pk]),
+    pause_form = re.search(r'<form[^>]*action="{}"[^>]*>'.format(reverse("closing:run_pause", args=[run.pk])),
                            text(ada_client.get(run.get_absolute_url())))
     assert pause_form and " hidden" not in pause_form.group(0)
 

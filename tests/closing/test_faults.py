@@ -153,6 +153,7 @@ def alive(pid: int) -> bool:
         return False
 
 
+@pytest.mark.slow
 @postgres_only
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_it_leaves_no_bundle_process_behind_when_a_close_with_workers_is_killed(books):

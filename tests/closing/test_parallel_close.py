@@ -11,6 +11,7 @@ from django.db import connection
 from closing.models import InventoryParameters
 
 pytestmark = [
+    pytest.mark.slow,  # child processes
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL)"),
 ]

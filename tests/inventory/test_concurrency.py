@@ -18,8 +18,8 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.db.models import Sum
-
 from factories import ItemFactory
+
 from inventory.models import CostDimension, InventoryTransaction, Journal, OnHand, SourceType
 from inventory.services.journals import LineInput, journal_create, journal_line_add, journal_post
 from inventory.services.posting import posting_session
@@ -47,7 +47,7 @@ def side_by_side(*workers: Callable[[int], None], rounds: int = ROUNDS) -> None:
             for n in range(rounds):
                 barrier.wait(timeout=60)
                 worker(n)
-        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+        except BaseException as error:
             failures.append(error)
             barrier.abort()
         finally:
@@ -65,7 +65,7 @@ def side_by_side(*workers: Callable[[int], None], rounds: int = ROUNDS) -> None:
 def replay(item) -> tuple[Decimal, Decimal]:
     """Post the item's transactions again one after the other (in the order they were written,
     which is the order their dimension lock was taken) and check each issue's cost against what
-    sequential posting gives (domain README 1.1, IPV off). Returns the financial qty and value."""
+    sequential posting gives (docs/domain.md §1.1, IPV off). Returns the financial qty and value."""
     qty, value = ZERO, ZERO
     for txn in InventoryTransaction.objects.filter(item=item).order_by("id"):
         if txn.qty < 0:

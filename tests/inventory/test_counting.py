@@ -1,4 +1,4 @@
-"""Physical inventory journals, read like the books (issue #8, points 2 and 7; domain README 5).
+"""Physical inventory journals, read like the books (docs/domain.md §5.3).
 
 The stock room on January 20, 2026, FIFO items in MAIN/MAIN:
 
@@ -15,9 +15,9 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
+from factories import ItemFactory, WarehouseFactory
 
 from closing.models import ClosingRun
-from factories import ItemFactory, WarehouseFactory
 from inventory.models import CountingHistory, InventoryTransaction, Item, Journal, JournalLine, OnHand, SourceType
 from inventory.services.counting import (
     Selection,

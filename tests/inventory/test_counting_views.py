@@ -1,4 +1,4 @@
-"""The physical inventory, reclassification and standard journal pages (issue #8, point 6): clerks
+"""The physical inventory, reclassification and standard journal pages (docs/domain.md §5.7): clerks
 calculate, count and post; auditors read; every journal is read-only once posted, with its vouchers
 one click away."""
 
@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-
 from factories import CountingPeriodFactory, ItemFactory, WarehouseFactory
+
 from inventory.models import ImportJob, InventoryTransaction, Item, Journal, SourceType, StandardJournal
 from inventory.services.import_jobs import import_job_run
 from inventory.services.posting import posting_session

@@ -1,4 +1,4 @@
-"""Cycle counting over a year (issue #8, point 3; domain README 5, BC counting periods).
+"""Cycle counting over a year (docs/domain.md §5.4, BC counting periods).
 
     QUARTER  4 a year   next date = counted date + 3 months
     MONTH   12 a year   next date = counted date + 1 month (day clamped to the month's end)
@@ -13,8 +13,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-
 from factories import CountingPeriodFactory, ItemFactory
+
 from inventory.models import CountingPeriod, Item, ItemGroup, Journal, SourceType
 from inventory.services.counting import counting_period_calculate, counting_period_due
 from inventory.services.journals import journal_post

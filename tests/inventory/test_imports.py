@@ -12,9 +12,9 @@ from textwrap import dedent
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from factories import ItemFactory, WarehouseFactory
 
 from closing.models import ClosingRun
-from factories import ItemFactory, WarehouseFactory
 from inventory.models import (
     CostDimension,
     ImportJob,

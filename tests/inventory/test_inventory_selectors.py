@@ -1,11 +1,11 @@
-"""The item page's running average is the price the next issue is posted at (domain README 1.1)."""
+"""The item page's running average is the price the next issue is posted at (docs/domain.md §1.1)."""
 
 from datetime import date
 from decimal import Decimal
 
 import pytest
-
 from factories import ItemFactory
+
 from inventory.models import SourceType
 from inventory.selectors import item_cost_dimensions
 from inventory.services.posting import posting_session

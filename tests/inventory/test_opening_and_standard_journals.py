@@ -1,4 +1,4 @@
-"""Item journal conveniences (issue #8, point 5): opening entries for a new installation from a CSV
+"""Item journal conveniences (docs/domain.md §5.6): opening entries for a new installation from a CSV
 file (BC: positive adjustments with a unit cost on the go-live date) and standard journals saved and
 recalled. 1400 inventory, 3900 opening balance equity."""
 
@@ -9,8 +9,8 @@ from textwrap import dedent
 
 import pytest
 from django.core.management import CommandError, call_command
-
 from factories import ItemFactory, WarehouseFactory
+
 from inventory.models import InventoryTransaction, Item, Journal, JournalLine, OnHand, StandardJournal
 from inventory.services.imports import opening_import
 from inventory.services.journals import LineInput, journal_create, journal_line_add, journal_post

@@ -1,5 +1,5 @@
 """Posting, read like the books: every kind of posting with its voucher lines to the cent, the running
-average examples of the domain README (1.1 RA-1..3, 1.2 BASE-22, 1.3 MA-1 and STD-2) and the refusals.
+average examples of docs/domain.md (§1.1 RA-1..3, §1.2 BASE-22, §1.3 MA-1 and §1.3 STD-2) and the refusals.
 
 Accounts of the standard chart (inventory.services.company): 1400 inventory, 2100 purchase accrual,
 2150 packing slip offset, 3900 opening balance equity, 5000 COGS, 5100 inventory profit, 5110 inventory
@@ -10,10 +10,18 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from factories import AccountFactory, ItemFactory, WarehouseFactory
 
 from closing.models import ClosingRun
-from factories import AccountFactory, ItemFactory, WarehouseFactory
-from inventory.models import CostDimension, InventoryTransaction, ItemGroup, Journal, OnHand, SourceType, TransactionStatus
+from inventory.models import (
+    CostDimension,
+    InventoryTransaction,
+    ItemGroup,
+    Journal,
+    OnHand,
+    SourceType,
+    TransactionStatus,
+)
 from inventory.services.journals import LineInput, journal_create, journal_line_add, journal_line_delete, journal_post
 from inventory.services.posting import posting_session
 from ledger.errors import DomainError
@@ -234,7 +242,7 @@ def test_it_posts_a_financial_issue_in_one_step_at_the_running_average(books):
 
 
 def test_it_posts_the_purchase_price_variance_of_a_standard_cost_receipt(books):
-    # Domain README 1.3 STD-2: standard 1,000.00, invoice 1,004.00 -> PPV 4.00.
+    # docs/domain.md §1.3 STD-2: standard 1,000.00, invoice 1,004.00 -> PPV 4.00.
     item = ItemFactory(model_group="STD", default_cost_price=D("1000.00"))
 
     receipt = books.receipt(item, "1", "1004.00", jan(5))
@@ -266,7 +274,7 @@ def test_it_posts_the_net_purchase_price_variance_when_a_standard_cost_receipt_i
 
 
 def test_it_splits_a_moving_average_invoice_difference_between_stock_and_price_difference(books, company):
-    # Domain README 1.3 MA-1: PO 2 @ 10.00 received; sale 1 (cost 10.00); invoice 2 @ 12.00.
+    # docs/domain.md §1.3 MA-1: PO 2 @ 10.00 received; sale 1 (cost 10.00); invoice 2 @ 12.00.
     item = ItemFactory(model_group="MOVAVG")
     receipt = books.receipt(item, "2", "10.00", jan(5), financial=False)
 
@@ -292,7 +300,7 @@ def test_it_splits_a_moving_average_invoice_difference_between_stock_and_price_d
 
 
 def test_it_values_a_moving_average_receipt_into_negative_stock_at_the_current_average(books, company):
-    # Domain README 1.3 MA-neg: the part of a receipt that brings on-hand from negative to zero is
+    # docs/domain.md §1.3 MA-neg: the part of a receipt that brings on-hand from negative to zero is
     # costed at the current moving average, the rest at the receipt's cost; the difference goes to
     # the price difference account. Default cost 10.00; sell 2 (at 10.00); receive 3 @ 16.00.
     item = ItemFactory(model_group="MOVAVG", default_cost_price=D("10.00"))
@@ -320,7 +328,7 @@ def test_it_values_a_moving_average_receipt_that_leaves_stock_negative_wholly_at
     assert ("5200", D("18.00"), D("0.00")) in books.entries()
 
 
-# -- running average (domain README 1.1 and 1.2) ----------------------------------------------
+# -- running average (docs/domain.md §1.1 and §1.2) -------------------------------------------
 
 
 def test_it_includes_physical_value_in_the_running_average_ra_1(books):
@@ -349,7 +357,7 @@ def test_it_ignores_physical_receipts_without_include_physical_value_ra_2(books,
 def test_it_amplifies_the_price_as_the_readme_explains_ra_3(books):
     # RA-3, IPV on: 100 @ 1.00 financial; 200 issued financially (at 1.00: fin -100 / -100.00);
     # 101 @ 2.00 physically. Estimated price (202 - 100) / (101 - 100) = 102.00.
-    # (⚠ SOURCE ISSUE in the README: Microsoft's "expected" 1.51 is really 302 / 201 = 1.50, and is
+    # (⚠ SOURCE ISSUE in docs/domain.md §1.1: Microsoft's "expected" 1.51 is really 302 / 201 = 1.50, and is
     # what the price would be had the receipt come before the issue; the running average posts 102.00.)
     item = ItemFactory(model_group="FIFO-IPV")
     books.receipt(item, "100", "1.00", jan(5))

@@ -1,4 +1,4 @@
-"""Item reclassification journals (issue #8, point 4; domain README 5): new warehouse, lot, serial
+"""Item reclassification journals (docs/domain.md §5.5): new warehouse, lot, serial
 number or expiry date for stock on hand, at the same cost; the close carries the settled cost to the
 receiving side like a transfer.
 
@@ -18,8 +18,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-
 from factories import ItemFactory, SiteFactory, WarehouseFactory
+
 from inventory.models import InventoryTransaction, Item, Journal, OnHand, SourceType
 from inventory.services.journals import LineInput, journal_create, journal_line_add, journal_post, journal_validate
 from inventory.services.posting import posting_session

@@ -1,12 +1,12 @@
-"""Item tracking on every receipt and issue (issue #8, point 1): lots with expiry dates, serial
+"""Item tracking on every receipt and issue (docs/domain.md §5.2): lots with expiry dates, serial
 numbers received once and issued once, neither a financial dimension unless the item says so."""
 
 from datetime import date
 from decimal import Decimal
 
 import pytest
-
 from factories import ItemFactory, WarehouseFactory
+
 from inventory.models import CostDimension, InventoryTransaction, Item, OnHand, SourceType
 from inventory.services.posting import posting_session, running_average
 from ledger.errors import DomainError

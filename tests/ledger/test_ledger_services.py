@@ -132,7 +132,7 @@ def test_it_hands_out_unique_numbers_to_simultaneous_callers():
                 barrier.wait(timeout=30)
                 with transaction.atomic():
                     drawn.extend(number_block(code="voucher", count=3))
-        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+        except BaseException as error:
             failures.append(error)
             barrier.abort()
         finally:
@@ -152,7 +152,7 @@ def test_it_hands_out_unique_numbers_to_simultaneous_callers():
 
 
 def test_it_writes_a_storno_line_as_a_negative_amount_on_its_own_side(company):
-    # Domain README 3: a decrease of 4.00 posted as red storno: Dr 1400 -4.00 / Cr 5000 -4.00,
+    # docs/domain.md §3.4: a decrease of 4.00 posted as red storno: Dr 1400 -4.00 / Cr 5000 -4.00,
     # instead of Cr 1400 4.00 / Dr 5000 4.00.
     voucher = post(company, date(2026, 1, 31), ("1400", "-4.00"), ("5000", "4.00"), storno=True)
 

@@ -172,7 +172,7 @@ def test_it_exports_the_inventory_value_to_excel_with_numbers_and_inert_text(com
 
     sheet = openpyxl.load_workbook(export_job_file(job_id=job.pk, user=ada_accountant).path).active
     header = [cell.value for cell in sheet[1]]
-    row = {name: cell for name, cell in zip(header, sheet[2], strict=True)}
+    row = dict(zip(header, sheet[2], strict=True))
     assert (row["Item"].data_type, row["Item"].value) == ("s", "=WIDGET")
     assert (row["Value"].data_type, row["Value"].value, row["Value"].number_format) == ("n", 45, "0.00")
 

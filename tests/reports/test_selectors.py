@@ -4,9 +4,9 @@ from datetime import date
 from decimal import Decimal
 
 from closing.models import ClosingRun
+from closing.services import closing_reverse
 from inventory.models import InventoryTransaction, ItemGroup, SourceType
 from inventory.services.posting import posting_session
-from closing.services import closing_reverse
 from ledger.models import Voucher, VoucherLine
 from ledger.services import LineSpec, voucher_post
 from reports.selectors import (

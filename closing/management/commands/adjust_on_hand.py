@@ -9,7 +9,7 @@ from ledger.errors import DomainError
 
 
 class Command(BaseCommand):
-    help = ("Adjust the value of an item's open on-hand inventory, dated on the latest close (README 3.1): "
+    help = ("Adjust the value of an item's open on-hand inventory, dated on the latest close (docs/domain.md §3.1): "
             "a new cost price, a new total value or a percentage, spread over its open receipts.")
 
     def add_arguments(self, parser):

@@ -10,7 +10,7 @@ from ledger.errors import DomainError
 
 
 class Command(BaseCommand):
-    help = ("Adjust the cost of one financially updated receipt no close has settled yet (README 3.2). The issues "
+    help = ("Adjust the cost of one financially updated receipt no close has settled yet (docs/domain.md §3.2). The issues "
             "settled against it take the change at the next recalculation or close.")
 
     def add_arguments(self, parser):

@@ -189,7 +189,7 @@ def test_it_finds_nothing_more_to_do_when_closing_the_leftovers_again(txns, meth
 
 
 def reference_settlements(txns, method):
-    """A slow, literal reading of README 2.1 for unmarked financial transactions."""
+    """A slow, literal reading of docs/domain.md §2.1 for unmarked financial transactions."""
     receipts = sorted((t for t in txns if t.qty > 0), key=lambda t: (t.date, t.id))
     issues = sorted((t for t in txns if t.qty < 0), key=lambda t: (t.date, t.id))
     open_ = {t.id: abs(t.qty) for t in txns}

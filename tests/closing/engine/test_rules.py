@@ -1,4 +1,4 @@
-"""Rules of README section 2 beyond the worked examples: open quantities and the close log, rounding,
+"""Rules of docs/domain.md §2 beyond the worked examples: open quantities and the close log, rounding,
 LIFO date's later receipts, weighted average direct settlement and negative on hand, transfer costs,
 and the methods that settle nothing."""
 

@@ -1,4 +1,4 @@
-"""The worked examples of the domain README, section 1.2 ("BASE-22"), closed by the engine.
+"""The worked examples of docs/domain.md §1.2 ("BASE-22"), closed by the engine.
 
 The book, one transaction per line (a physical update followed by the invoice is ONE transaction,
 valued at the invoice):
@@ -10,7 +10,7 @@ valued at the invoice):
     5b  receipt 1 @ 30.00 financial           day 9
     6a  issue   1 physical only               day 10  (23.00 without IPV, 23.67 with IPV)
 
-The README speaks in magnitudes ("3b: -6.00" = the issue got cheaper); Costbook stores issue amounts
+docs/domain.md (§0) speaks in magnitudes ("3b: -6.00" = the issue got cheaper); Costbook stores issue amounts
 negative, so a cheaper issue has a positive adjustment and a dearer one a negative adjustment.
 """
 
@@ -217,7 +217,7 @@ def test_it_settles_weighted_average_date_issue_3b_against_its_marked_receipt_2b
 
 
 def test_it_averages_weighted_average_date_over_the_day_on_hand_only():
-    # Not a README table: derived from the rule. On day 1 only 1b and 2b are on hand, so 3b goes at
+    # docs/domain.md §1.2.6: derived from the rule. On day 1 only 1b and 2b are on hand, so 3b goes at
     # (10 + 22) / 2 = 16.00; 5b arrives on day 2, after the issue, and stays as it is.
     two_days = {R1B: 1, R2B: 1, I3B: 1, R4A: 2, R5B: 2, I6A: 2}
     txns, result = close("weighted_average_date", days=two_days)

@@ -1,4 +1,4 @@
-"""README 3.1 and 3.2: Adjustment > On-hand and Adjustment > Transactions, driven through the CSV
+"""docs/domain.md §3.1 and §3.2: Adjustment > On-hand and Adjustment > Transactions, driven through the CSV
 contract and the commands, checked receipt by receipt and on the voucher.
 
 The FIFO book (item NUT, all purchases and sales invoiced):

@@ -1,4 +1,4 @@
-"""README 1.2.1: FIFO closes the BASE-22 book, driven through the CSV contract and the commands.
+"""docs/domain.md §1.2.1: FIFO closes the BASE-22 book, driven through the CSV contract and the commands.
 
     R1  1a/1b  receipt 1 @ 10.00                          Jan 2 / Jan 3
     R2  2a/2b  receipt 1 received @ 20.00, invoiced 22.00  Jan 4 / Jan 5
@@ -8,7 +8,7 @@
     I6  6a     issue 1, physical only: 23.00 (IPV 23.67)  Jan 11
     close inventory up to Jan 31
 
-Amounts are signed like the quantity (README 0): the README's "3b: -6.00" (the issue got cheaper)
+Amounts are signed like the quantity (docs/domain.md §0): docs/domain.md's "3b: -6.00" (the issue got cheaper)
 is a stored adjustment of +6.00 on an issue worth -16.00.
 """
 

@@ -1,4 +1,4 @@
-"""README 1.2.2: LIFO closes the BASE-22 book, driven through the CSV contract and the commands.
+"""docs/domain.md §1.2.2: LIFO closes the BASE-22 book, driven through the CSV contract and the commands.
 
     R1  1a/1b  receipt 1 @ 10.00                          Jan 2 / Jan 3
     R2  2a/2b  receipt 1 received @ 20.00, invoiced 22.00  Jan 4 / Jan 5
@@ -9,7 +9,7 @@
     close inventory up to Jan 31
 
 The issue takes the LAST financial receipt of the whole close period, 5b, though it is dated after
-the issue. Amounts are signed like the quantity (README 0): the README's "3b: +14.00" (dearer) is a
+the issue. Amounts are signed like the quantity (docs/domain.md §0): docs/domain.md's "3b: +14.00" (dearer) is a
 stored adjustment of -14.00 on an issue worth -16.00.
 """
 

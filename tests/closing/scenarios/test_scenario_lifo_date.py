@@ -1,4 +1,4 @@
-"""README 1.2.3: LIFO date closes the BASE-22 book, driven through the CSV contract and the commands.
+"""docs/domain.md §1.2.3: LIFO date closes the BASE-22 book, driven through the CSV contract and the commands.
 
     R1  1a/1b  receipt 1 @ 10.00                          Jan 2 / Jan 3
     R2  2a/2b  receipt 1 received @ 20.00, invoiced 22.00  Jan 4 / Jan 5
@@ -9,7 +9,7 @@
     close inventory up to Jan 31
 
 Date by date, an issue takes the last receipt on or before its own date: 3b takes 2b. Amounts are
-signed like the quantity (README 0).
+signed like the quantity (docs/domain.md §0).
 """
 
 from decimal import Decimal as D

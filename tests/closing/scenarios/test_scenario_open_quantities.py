@@ -1,4 +1,4 @@
-"""Issues the close cannot settle (README 1.3 OPENQTY-1 and 2.3): they stay value-open, keep their
+"""Issues the close cannot settle (docs/domain.md §1.3 OPENQTY-1 and §2.3): they stay value-open, keep their
 cost for what could not be settled, and the close log names the item and the transaction."""
 
 from decimal import Decimal as D

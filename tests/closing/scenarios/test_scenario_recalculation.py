@@ -1,4 +1,4 @@
-"""Recalculation before the close (README 2.5): adjustments only, no settlements, and the close that
+"""Recalculation before the close (docs/domain.md §2.5): adjustments only, no settlements, and the close that
 follows ends where the close alone would have ended."""
 
 from decimal import Decimal as D

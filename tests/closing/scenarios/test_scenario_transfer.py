@@ -1,5 +1,5 @@
-"""A transfer between two sites carries its issue's closed cost (README 2.1: receipts and issues
-settle within their financial dimension, and site is always financial; section 3: transfers post to
+"""A transfer between two sites carries its issue's closed cost (docs/domain.md §2.1: receipts and issues
+settle within their financial dimension, and site is always financial; §3: transfers post to
 the inventory accounts on both sides).
 
     R1  receipt 1 @ 10.00 at MAIN                         Jan 2
@@ -16,8 +16,8 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
-
 from factories import SiteFactory, WarehouseFactory
+
 from inventory.models import InventoryTransaction, Item, Journal
 from inventory.services.journals import LineInput, journal_create, journal_line_add, journal_post
 

@@ -1,4 +1,4 @@
-"""README 1.2.4 and 1.2.5: weighted average closes the BASE-22 book, driven through the CSV contract
+"""docs/domain.md §1.2.4 and §1.2.5: weighted average closes the BASE-22 book, driven through the CSV contract
 and the commands.
 
     R1  1a/1b  receipt 1 @ 10.00                          Jan 2 / Jan 3
@@ -11,8 +11,8 @@ and the commands.
 
 Summarized: a system "Weighted average inventory closing" issue (7a) settles 1b, 2b and 5b; its
 paired receipt (7b, 3 / 62.00) is what 3b settles against at 62 / 3 = 20.67, and stays open with
-2 / 41.33 (README 1.2.4, with the corrected 7b). Physical transactions are never touched, whatever
-include physical value says. Amounts are signed like the quantity (README 0).
+2 / 41.33 (docs/domain.md §1.2.4, with the corrected 7b). Physical transactions are never touched, whatever
+include physical value says. Amounts are signed like the quantity (docs/domain.md §0).
 """
 
 from decimal import Decimal as D

@@ -1,14 +1,14 @@
-"""README 1.2.5 and 2.1: weighted average date closes the BASE-22 book laid out by day, driven through
+"""docs/domain.md §1.2.5 and §2.1: weighted average date closes the BASE-22 book laid out by day, driven through
 the CSV contract and the commands.
 
     Day 1, Jan 5: R1 1a/1b receipt 1 @ 10.00; R2 2a @ 20.00 / 2b @ 22.00; I3 3a/3b issue 1 at 16.00
     Day 2, Jan 6: R4 4a receipt 1 @ 25.00 physical only; R5 5a/5b receipt 1 @ 30.00; I6 6a physical issue
     Day 3, Jan 7: close inventory
 
-Summarized (derived from the rule of README 2.1, the article gives no table for it): the issues of a
+Summarized (derived from the rule of docs/domain.md §2.1, the article gives no table for it): the issues of a
 day settle against that day's on hand. On day 1 that is 1b and 2b, so a closing pair dated day 1
 carries 2 / 32.00 and 3b takes 16.00, its running average: no adjustment. Day 2 has no financial
-issue, so 5b is left as it is. Marking 3b to 2b (README 1.2.5): the same numbers as weighted average.
+issue, so 5b is left as it is. Marking 3b to 2b (docs/domain.md §1.2.5): the same numbers as weighted average.
 """
 
 from datetime import date
