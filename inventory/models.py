@@ -3,11 +3,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from inventory.rules import item_number_problems
 from ledger.models import MainAccount
 from ledger.money import AMOUNT_FIELD, QUANTITY_FIELD, UNIT_COST_FIELD
 
@@ -150,6 +152,13 @@ class ItemModelGroup(models.Model):
         return self.valuation_method not in (ValuationMethod.STANDARD_COST, ValuationMethod.MOVING_AVERAGE)
 
 
+def validate_item_number(number: str) -> None:
+    """The admin's and forms' check of an item number (inventory.rules.item_number_problems)."""
+    problems = item_number_problems(number)
+    if problems:
+        raise ValidationError(problems[0])
+
+
 class Item(models.Model):
     class ItemType(models.TextChoices):
         ITEM = "item", "Item"
@@ -160,7 +169,7 @@ class Item(models.Model):
         LOT = "lot", "Lot (batch) with expiry date"
         SERIAL = "serial", "Serial number"
 
-    number = models.CharField(max_length=40, unique=True)
+    number = models.CharField(max_length=40, unique=True, validators=[validate_item_number])
     name = models.CharField(max_length=200)
     unit = models.CharField(max_length=10, default="pcs")
     item_type = models.CharField(max_length=10, choices=ItemType.choices, default=ItemType.ITEM)

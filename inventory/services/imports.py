@@ -30,6 +30,7 @@ from inventory.models import (
     ValuationMethod,
     Warehouse,
 )
+from inventory.rules import item_number_problems
 from inventory.services.csv_files import CsvRows
 from inventory.services.journals import LineInput, date_problems, journal_create, journal_post, tracking_problems
 from inventory.services.posting import PostingSession, posting_session
@@ -449,6 +450,9 @@ def _items_chunk(chunk: list[tuple[int, dict]], groups: dict, model_groups: dict
                 raise DomainError("item is empty")
             if len(number) > ITEM_NUMBER_LENGTH:
                 raise DomainError(f"item is {len(number)} characters long: at most {ITEM_NUMBER_LENGTH} are allowed")
+            problems = item_number_problems(number)
+            if problems:
+                raise DomainError(problems[0])
             if number in seen:
                 raise DomainError(f"duplicate item {number!r} in the file")
             seen.add(number)

@@ -56,6 +56,15 @@ def test_it_refuses_a_bad_batch_naming_every_row_and_changes_nothing(company, ca
     assert not Item.objects.exists()
 
 
+def test_it_refuses_an_item_number_that_would_break_its_address(company, carl_api):
+    response = carl_api.post(URL, {"items": [item("OK-1"), item("A/B"), item("WHAT?")]}, format="json")
+
+    assert response.status_code == 400
+    assert [error["index"] for error in response.json()["errors"]] == [1, 2]
+    assert "may contain only letters, digits" in response.json()["errors"][0]["message"]
+    assert not Item.objects.exists()
+
+
 @pytest.mark.parametrize("body", [{"items": [item("A", unit_cost="1E+25")]}, {"items": [item("x" * 41)]},
                                   {"items": [{"number": "A"}]}, {"items": "A"}, {"items": [None]}])
 def test_it_answers_400_to_values_it_cannot_read(company, carl_api, body):

@@ -365,6 +365,34 @@ def test_it_changes_no_item_from_a_file_with_bad_rows(tmp_path, ledger_before):
     assert list(Item.objects.order_by("number").values_list("number", "name", "model_group__code", "default_cost_price")) == items_before
 
 
+def test_it_refuses_item_numbers_that_would_break_the_item_pages_address(tmp_path, company, ada_client):
+    path = csv_file(tmp_path, """
+        item,name,item_group,model_group,unit_cost
+        A/B,Slash,DEFAULT,FIFO,1.00
+        WHAT?,Question,DEFAULT,FIFO,1.00
+        -LEAD,Dash first,DEFAULT,FIFO,1.00
+        TWO WORDS,Space,DEFAULT,FIFO,1.00
+        50%,Percent,DEFAULT,FIFO,1.00
+        ÆBLE-1.5_X,Apple,DEFAULT,FIFO,1.00
+    """, name="items.csv")
+    err = io.StringIO()
+
+    with pytest.raises(CommandError, match=r"^5 bad row\(s\); nothing was imported\.$"):
+        call_command("import_items", str(path), stdout=io.StringIO(), stderr=err)
+
+    assert [line.split(": ", 2)[1] for line in err.getvalue().splitlines()] == [
+        "line 2", "line 3", "line 4", "line 5", "line 6"]
+    assert "item number 'A/B' may contain only letters, digits, '.', '_' and '-'" in err.getvalue()
+    assert not Item.objects.exists()
+    # What remains is a valid item number in any alphabet, and its page opens.
+    path = csv_file(tmp_path, "item,name,item_group,model_group,unit_cost\nÆBLE-1.5_X,Apple,DEFAULT,FIFO,1.00\n",
+                    name="apple.csv")
+    call_command("import_items", str(path), stdout=io.StringIO())
+    item = Item.objects.get(number="ÆBLE-1.5_X")
+    assert ada_client.get(item.get_absolute_url()).status_code == 200
+    assert ada_client.get("/inventory/items/").status_code == 200
+
+
 def test_it_refuses_an_items_file_with_a_bad_header(tmp_path, company):
     path = csv_file(tmp_path, "item,name,group\nNEW-1,Hinge,DEFAULT\n", name="items.csv")
     err = io.StringIO()
