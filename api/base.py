@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
 from ledger.errors import DomainError
+from ledger.money import plain_number
 
 MAX_PAGE_SIZE = 1000
 
@@ -136,10 +137,7 @@ class Text(serializers.CharField):
 
 def number_text(value: Decimal | None) -> str:
     """A Decimal as the CSV contract writes numbers (plain, no exponent)."""
-    if value is None:
-        return ""
-    text = f"{value.normalize():f}"
-    return "0" if text in ("-0", "0") else text
+    return "" if value is None else plain_number(value)
 
 
 def amount_text(value: Decimal) -> str:

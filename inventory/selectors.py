@@ -1,9 +1,10 @@
 """Reads for the inventory pages: querysets with the joins their tables need."""
 
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from inventory.models import (
     CostDimension,
@@ -19,7 +20,7 @@ from inventory.models import (
 )
 from inventory.services.posting import running_average
 from ledger.models import Voucher
-from ledger.money import ZERO, round_unit_cost
+from ledger.money import ZERO, plain_number, round_unit_cost
 
 
 def dashboard_counts() -> dict[str, int]:
@@ -88,9 +89,19 @@ def counting_period_list() -> QuerySet[CountingPeriod]:
                                            item_group_count=Count("item_groups", distinct=True)).order_by("code")
 
 
-def counting_due(*, on, counting_period: CountingPeriod | None = None) -> list[Item]:
-    from inventory.services.counting import counting_period_due
+def counting_period_due(*, on: date, counting_period: CountingPeriod | None = None) -> list[Item]:
+    """Items due for counting on a date: those with a counting period (their own, else their item
+    group's) whose next counting date is on or before it, or that were never counted."""
+    items = Item.objects.filter(item_type=Item.ItemType.ITEM).filter(
+        Q(counting_period__isnull=False) | Q(item_group__counting_period__isnull=False)
+    ).select_related("counting_period", "item_group__counting_period", "last_counted_by").order_by("number")
+    if counting_period is not None:
+        items = items.filter(Q(counting_period=counting_period)
+                             | Q(counting_period__isnull=True, item_group__counting_period=counting_period))
+    return [item for item in items if item.next_counting_date is None or item.next_counting_date <= on]
 
+
+def counting_due(*, on, counting_period: CountingPeriod | None = None) -> list[Item]:
     return counting_period_due(on=on, counting_period=counting_period)
 
 
@@ -110,12 +121,6 @@ EXPORT_COLUMNS = ["ref", "item", "site", "warehouse", "date_physical", "date_fin
                   "cost_amount_physical", "cost_amount_posted", "cost_amount_adjustment", "cost_amount", "value_open"]
 
 
-def _plain(value: Decimal) -> str:
-    """A quantity without trailing zeros and never in exponent form: 2, -1.5."""
-    text = f"{value.normalize():f}"
-    return "0" if text in ("-0", "0") else text
-
-
 def transactions_export_rows(*, item_number: str | None = None) -> Iterator[dict[str, object]]:
     """One row per transaction in the export contract's columns (README): amounts with two decimals,
     signed like the quantity; cost_amount is the transaction's current value."""
@@ -130,7 +135,7 @@ def transactions_export_rows(*, item_number: str | None = None) -> Iterator[dict
             "warehouse": txn.warehouse.code,
             "date_physical": txn.date_physical.isoformat(),
             "date_financial": txn.date_financial.isoformat() if txn.date_financial else "",
-            "qty": _plain(txn.qty),
+            "qty": plain_number(txn.qty),
             "status": txn.status,
             "cost_amount_physical": f"{txn.cost_amount_physical:.2f}",
             "cost_amount_posted": f"{txn.cost_amount_posted:.2f}",

@@ -28,7 +28,7 @@ from inventory.forms import (
     StandardJournalSaveForm,
 )
 from inventory.models import ImportJob, Journal, StandardJournal
-from inventory.services import import_jobs, imports
+from inventory.services import import_jobs
 from inventory.services.counting import (
     Selection,
     count_sheet_csv,
@@ -39,6 +39,7 @@ from inventory.services.counting import (
     counting_period_calculate,
     selection_from_form,
 )
+from inventory.services.csv_files import ImportResult
 from inventory.services.journals import (
     LineInput,
     journal_create,
@@ -308,7 +309,7 @@ def counting_import_view(request: HttpRequest, number: str) -> HttpResponse:
     try:
         result = counting_import_csv(journal=journal, text=text, user=request.user)
     except DomainError as error:
-        result = imports.ImportResult(errors=[(0, message) for message in error.errors])
+        result = ImportResult(errors=[(0, message) for message in error.errors])
     if result.ok:
         messages.success(request, f"Counts imported ({result.posted} line{'s' if result.posted != 1 else ''} changed).")
     else:

@@ -65,3 +65,10 @@ def summed_amount(value) -> Decimal:
 def summed_quantity(value) -> Decimal:
     """A database sum as a quantity, rounded in Python to six places (None for no rows: zero)."""
     return round_quantity(Decimal(str(value))) if value is not None else ZERO
+
+
+def plain_number(value: Decimal) -> str:
+    """A number without trailing zeros and never in exponent form, as files and the API write
+    quantities: 2, -1.5, 0."""
+    text = f"{value.normalize():f}"
+    return "0" if text in ("-0", "0") else text

@@ -21,7 +21,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from common.spreadsheets import CsvWriter, cell_unescape
@@ -37,13 +37,13 @@ from inventory.models import (
     SourceType,
     Warehouse,
 )
-from inventory.selectors import _plain
-from inventory.services.imports import ImportResult, _parse_number, _read
-from inventory.services.journals import journal_create, line_error, tracking_problems
+from inventory.selectors import counting_period_due
+from inventory.services.csv_files import ImportResult, parse_number, read_rows
+from inventory.services.journal_lines import journal_create, line_error, tracking_problems
 from inventory.services.posting import PostingSession, running_average
 from inventory.services.reclassification import lot_expiry
 from ledger.errors import DomainError
-from ledger.money import ZERO
+from ledger.money import ZERO, plain_number
 from ledger.services import audit_record
 
 ONE = Decimal(1)
@@ -196,18 +196,6 @@ def counting_calculate(*, journal: Journal, selection: Selection, user=None) -> 
         audit_record(user=user, action="journal.calculate", obj=journal, selection=selection.to_json(),
                      lines=len(ordered))
     return len(ordered)
-
-
-def counting_period_due(*, on: date, counting_period: CountingPeriod | None = None) -> list[Item]:
-    """Items due for counting on a date: those with a counting period (their own, else their item
-    group's) whose next counting date is on or before it, or that were never counted."""
-    items = Item.objects.filter(item_type=Item.ItemType.ITEM).filter(
-        Q(counting_period__isnull=False) | Q(item_group__counting_period__isnull=False)
-    ).select_related("counting_period", "item_group__counting_period", "last_counted_by").order_by("number")
-    if counting_period is not None:
-        items = items.filter(Q(counting_period=counting_period)
-                             | Q(counting_period__isnull=True, item_group__counting_period=counting_period))
-    return [item for item in items if item.next_counting_date is None or item.next_counting_date <= on]
 
 
 def counting_period_calculate(*, on: date, counting_period: CountingPeriod | None = None, description: str = "",
@@ -375,7 +363,7 @@ def count_sheet_csv(*, journal: Journal, show_expected: bool = True) -> str:
         writer.writerow([
             row["line"], row["item"], row["name"], row["site"], row["warehouse"], row["tracking_number"],
             row["expiry_date"].isoformat() if row["expiry_date"] else "", row["unit"],
-            _plain(row["expected_qty"]) if row["expected_qty"] is not None else "", "",
+            plain_number(row["expected_qty"]) if row["expected_qty"] is not None else "", "",
         ])
     return out.getvalue()
 
@@ -386,7 +374,7 @@ def counting_import_csv(*, journal: Journal, text: str, user=None) -> ImportResu
     `tracking_number` are given they must match the line, so a sheet of another journal is refused.
     An empty counted_qty leaves the line as it is. Any bad row saves nothing."""
     result = ImportResult()
-    raw, result.errors = _read(text, REQUIRED_IMPORT_COLUMNS, SHEET_COLUMNS)
+    raw, result.errors = read_rows(text, REQUIRED_IMPORT_COLUMNS, SHEET_COLUMNS)
     if result.errors:
         return result
     _counting_draft(journal)
@@ -412,7 +400,7 @@ def counting_import_csv(*, journal: Journal, text: str, user=None) -> ImportResu
                     raise DomainError(f"{column} {row[column]!r} does not match line {number} ({value!r})")
             if not row.get("counted_qty"):
                 continue
-            counted = _parse_number(row["counted_qty"], "counted_qty")
+            counted = parse_number(row["counted_qty"], "counted_qty")
             problems = _count_problems(line.item, counted)
             if problems:
                 raise DomainError(problems[0])

@@ -14,11 +14,21 @@ Problems of the whole file (its header, its encoding, a line too long to be a CS
 `failed`; problems of one row (more values than the header has columns, a value over the `csv`
 module's field size limit) are collected in `errors` and the row is skipped, so the caller can
 report every bad row of the file.
+
+Below it, what every import shares: `ImportResult`, `read_rows` for a small text, and the parsing of
+dates and numbers with the contract's limits.
 """
 
 import csv
-from collections.abc import Iterator
+import io
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from typing import BinaryIO
+
+from ledger.errors import DomainError
+from ledger.money import to_decimal
 
 # A physical line longer than this is not a CSV row of ours (the longest value a column of the
 # contract holds is a 200-character name): refused before it is held in memory.
@@ -114,3 +124,80 @@ def _csv_problem(error: csv.Error) -> str:
     if "field larger than field limit" in text:
         return f"a value is longer than {csv.field_size_limit():,} characters (the CSV field size limit)"
     return f"the row cannot be read as CSV: {text}"
+
+
+# -- what every CSV import shares ---------------------------------------------------------------
+
+# numeric(20, 6) quantities and unit costs, numeric(20, 2) amounts (ledger.money): larger values
+# would be refused by the database (or overflow Decimal formatting) instead of naming the row.
+MAX_INTEGER_DIGITS = 14
+MAX_DECIMAL_PLACES = 6
+MAX_AMOUNT = Decimal(10) ** 17
+
+
+@dataclass
+class ImportResult:
+    posted: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    journal: object = None  # opening entries: the journal the file became
+    rows_read: int = 0
+    bytes_read: int = 0
+    # With `error_limit`, only the first errors are kept in `errors`; `error_sink` sees every one.
+    error_limit: int | None = None
+    more_errors: int = 0
+    error_sink: Callable[[int, str], None] | None = field(default=None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def error_count(self) -> int:
+        return len(self.errors) + self.more_errors
+
+    @property
+    def rate(self) -> float:
+        return self.posted / self.seconds if self.seconds else 0.0
+
+    def add_errors(self, errors: Iterable[tuple[int, str]]) -> None:
+        """Record a batch of errors (sorted by line here; batches come in file order)."""
+        for line, message in sorted(errors, key=lambda error: error[0]):  # stable: same line keeps its order
+            if self.error_sink is not None:
+                self.error_sink(line, message)
+            if self.error_limit is None or len(self.errors) < self.error_limit:
+                self.errors.append((line, message))
+            else:
+                self.more_errors += 1
+
+
+def text_stream(text: str) -> BinaryIO:
+    return io.BytesIO(text.encode("utf-8"))
+
+
+def read_rows(text: str, required: list[str], known: list[str]) -> tuple[list[tuple[int, dict]], list[tuple[int, str]]]:
+    """Every row of a small text (items, opening entries), or the problems of the file."""
+    reader = CsvRows(text_stream(text), required=required, known=known)
+    rows = list(reader)
+    return (rows, []) if not reader.errors else ([], reader.errors)
+
+
+def parse_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise DomainError(f"bad date {value!r} (expected YYYY-MM-DD)") from None
+
+
+def parse_number(value: str, name: str) -> Decimal:
+    try:
+        number = to_decimal(value)
+    except ValueError:
+        raise DomainError(f"bad number {value!r} in {name}") from None
+    _, digits, exponent = number.as_tuple()
+    if len(digits) + exponent > MAX_INTEGER_DIGITS:
+        raise DomainError(f"number {value!r} in {name} is too large (at most {MAX_INTEGER_DIGITS} digits before "
+                          "the decimal point)")
+    if exponent < -MAX_DECIMAL_PLACES and number != number.quantize(Decimal(1).scaleb(-MAX_DECIMAL_PLACES)):
+        raise DomainError(f"number {value!r} in {name} has more than {MAX_DECIMAL_PLACES} decimal places")
+    return number

@@ -24,7 +24,7 @@ from django.utils import timezone
 from config.roles import POST_JOURNAL
 from inventory.models import ImportJob
 from inventory.services import imports
-from inventory.services.imports import ImportResult
+from inventory.services.csv_files import ImportResult
 from ledger.errors import DomainError
 from ledger.models import MainAccount
 from ledger.services import audit_record

@@ -5,10 +5,9 @@ line number, and the whole file is rolled back if there is one. Good files are p
 through the posting services in one database transaction.
 """
 
-import io
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from itertools import islice
@@ -31,11 +30,19 @@ from inventory.models import (
     Warehouse,
 )
 from inventory.rules import item_number_problems
-from inventory.services.csv_files import CsvRows
+from inventory.services.csv_files import (
+    MAX_AMOUNT,
+    CsvRows,
+    ImportResult,
+    parse_date,
+    parse_number,
+    read_rows,
+    text_stream,
+)
 from inventory.services.journals import LineInput, date_problems, journal_create, journal_post, tracking_problems
 from inventory.services.posting import PostingSession, posting_session
 from ledger.errors import DomainError
-from ledger.money import ZERO, to_decimal
+from ledger.money import ZERO
 from ledger.services import audit_record
 
 TRANSACTION_COLUMNS = ["ref", "date", "item", "qty", "unit_cost", "update", "site", "warehouse", "marking"]
@@ -47,87 +54,8 @@ REQUIRED_ITEM_COLUMNS = ["item", "name", "item_group", "model_group"]
 # at a time, whatever its size (the whole file still posts in one database transaction).
 CHUNK_ROWS = 5000
 REF_LENGTH = InventoryTransaction._meta.get_field("ref").max_length
-# numeric(20, 6) quantities and unit costs, numeric(20, 2) amounts (ledger.money): larger values
-# would be refused by the database (or overflow Decimal formatting) instead of naming the row.
-MAX_INTEGER_DIGITS = 14
-MAX_DECIMAL_PLACES = 6
-MAX_AMOUNT = Decimal(10) ** 17
-
-
-@dataclass
-class ImportResult:
-    posted: int = 0
-    errors: list[tuple[int, str]] = field(default_factory=list)
-    seconds: float = 0.0
-    journal: object = None  # opening entries: the journal the file became
-    rows_read: int = 0
-    bytes_read: int = 0
-    # With `error_limit`, only the first errors are kept in `errors`; `error_sink` sees every one.
-    error_limit: int | None = None
-    more_errors: int = 0
-    error_sink: Callable[[int, str], None] | None = field(default=None, repr=False)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    @property
-    def error_count(self) -> int:
-        return len(self.errors) + self.more_errors
-
-    @property
-    def rate(self) -> float:
-        return self.posted / self.seconds if self.seconds else 0.0
-
-    def add_errors(self, errors: Iterable[tuple[int, str]]) -> None:
-        """Record a batch of errors (sorted by line here; batches come in file order)."""
-        for line, message in sorted(errors, key=lambda error: error[0]):  # stable: same line keeps its order
-            if self.error_sink is not None:
-                self.error_sink(line, message)
-            if self.error_limit is None or len(self.errors) < self.error_limit:
-                self.errors.append((line, message))
-            else:
-                self.more_errors += 1
-
-
 class _Rollback(Exception):
     pass
-
-
-def csv_rows(stream: BinaryIO, required: list[str], known: list[str]) -> CsvRows:
-    return CsvRows(stream, required=required, known=known)
-
-
-def _text_stream(text: str) -> BinaryIO:
-    return io.BytesIO(text.encode("utf-8"))
-
-
-def _read(text: str, required: list[str], known: list[str]) -> tuple[list[tuple[int, dict]], list[tuple[int, str]]]:
-    """Every row of a small text (items, opening entries), or the problems of the file."""
-    reader = csv_rows(_text_stream(text), required, known)
-    rows = list(reader)
-    return (rows, []) if not reader.errors else ([], reader.errors)
-
-
-def _parse_date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise DomainError(f"bad date {value!r} (expected YYYY-MM-DD)") from None
-
-
-def _parse_number(value: str, name: str) -> Decimal:
-    try:
-        number = to_decimal(value)
-    except ValueError:
-        raise DomainError(f"bad number {value!r} in {name}") from None
-    _, digits, exponent = number.as_tuple()
-    if len(digits) + exponent > MAX_INTEGER_DIGITS:
-        raise DomainError(f"number {value!r} in {name} is too large (at most {MAX_INTEGER_DIGITS} digits before "
-                          "the decimal point)")
-    if exponent < -MAX_DECIMAL_PLACES and number != number.quantize(Decimal(1).scaleb(-MAX_DECIMAL_PLACES)):
-        raise DomainError(f"number {value!r} in {name} has more than {MAX_DECIMAL_PLACES} decimal places")
-    return number
 
 
 @dataclass
@@ -173,11 +101,11 @@ class _TransactionFile:
             raise DomainError("ref is empty")
         if len(ref) > REF_LENGTH:
             raise DomainError(f"ref is {len(ref)} characters long: at most {REF_LENGTH} are allowed")
-        posting_date = _parse_date(row.get("date", ""))
+        posting_date = parse_date(row.get("date", ""))
         item = self.items.get(row.get("item", ""))
         if item is None:
             raise DomainError(f"unknown item {row.get('item', '')!r}")
-        qty = _parse_number(row.get("qty", ""), "qty")
+        qty = parse_number(row.get("qty", ""), "qty")
         if qty == ZERO:
             raise DomainError("qty cannot be zero")
         update = row.get("update", "").lower()
@@ -188,7 +116,7 @@ class _TransactionFile:
         if qty > ZERO:
             if not raw_cost:
                 raise DomainError("missing unit_cost: a receipt needs one")
-            unit_cost = _parse_number(raw_cost, "unit_cost")
+            unit_cost = parse_number(raw_cost, "unit_cost")
             if unit_cost < ZERO:
                 raise DomainError("unit_cost cannot be negative")
             if qty * unit_cost >= MAX_AMOUNT:
@@ -312,13 +240,13 @@ def _chunks(rows: Iterable[tuple[int, dict]], size: int) -> Iterator[list[tuple[
 
 
 def transactions_import(*, text: str, user=None) -> ImportResult:
-    return transactions_import_file(stream=_text_stream(text), user=user)
+    return transactions_import_file(stream=text_stream(text), user=user)
 
 
 def transactions_import_file(*, stream: BinaryIO, user=None, result: ImportResult | None = None,
                              progress: Callable[[ImportResult], None] | None = None) -> ImportResult:
     """Post a transactions file read as a stream (see csv_files): all or nothing, in flat memory."""
-    reader = csv_rows(stream, REQUIRED_TRANSACTION_COLUMNS, TRANSACTION_COLUMNS)
+    reader = CsvRows(stream, required=REQUIRED_TRANSACTION_COLUMNS, known=TRANSACTION_COLUMNS)
     result = result or ImportResult()
 
     def counted(chunk_done: ImportResult) -> None:
@@ -382,7 +310,7 @@ def transactions_post(*, rows: Iterable[tuple[int, dict]], user=None, result: Im
 
 
 def items_import(*, text: str, user=None) -> ImportResult:
-    return items_import_file(stream=_text_stream(text), user=user)
+    return items_import_file(stream=text_stream(text), user=user)
 
 
 ITEM_NUMBER_LENGTH = Item._meta.get_field("number").max_length
@@ -466,7 +394,7 @@ def _items_chunk(chunk: list[tuple[int, dict]], groups: dict, model_groups: dict
             model_group = model_groups.get(row.get("model_group", ""))
             if model_group is None:
                 raise DomainError(f"unknown model group {row.get('model_group', '')!r}")
-            cost = _parse_number(row["unit_cost"], "unit_cost") if row.get("unit_cost") else ZERO
+            cost = parse_number(row["unit_cost"], "unit_cost") if row.get("unit_cost") else ZERO
             if cost < ZERO:
                 raise DomainError("unit_cost cannot be negative")
             if model_group.valuation_method == ValuationMethod.STANDARD_COST and not row.get("unit_cost"):
@@ -496,7 +424,7 @@ def opening_import(*, text: str, posting_date: date, offset_account, description
     posted against `offset_account` (opening balance equity). The journal is created only if every
     row is good, and with `post` it is posted in the same database transaction, so a file either
     becomes a posted journal or changes nothing. `result.journal` is the journal."""
-    raw, errors = _read(text, REQUIRED_OPENING_COLUMNS, OPENING_COLUMNS)
+    raw, errors = read_rows(text, REQUIRED_OPENING_COLUMNS, OPENING_COLUMNS)
     if errors:
         return ImportResult(errors=errors)
     return opening_post(rows=raw, posting_date=posting_date, offset_account=offset_account, description=description,
@@ -537,15 +465,15 @@ def opening_post(*, rows: list[tuple[int, dict]], posting_date: date, offset_acc
             warehouse = warehouses.get((site.pk, warehouse_code))
             if warehouse is None:
                 raise DomainError(f"unknown warehouse {warehouse_code!r} in site {site.code}")
-            qty = _parse_number(row.get("qty", ""), "qty")
+            qty = parse_number(row.get("qty", ""), "qty")
             if qty <= ZERO:
                 raise DomainError("qty must be greater than zero: opening entries are receipts")
             if not row.get("unit_cost"):
                 raise DomainError("missing unit_cost: an opening entry needs one")
-            unit_cost = _parse_number(row["unit_cost"], "unit_cost")
+            unit_cost = parse_number(row["unit_cost"], "unit_cost")
             if unit_cost < ZERO:
                 raise DomainError("unit_cost cannot be negative")
-            expiry = _parse_date(row["expiry_date"]) if row.get("expiry_date") else None
+            expiry = parse_date(row["expiry_date"]) if row.get("expiry_date") else None
             tracking = row.get("tracking_number", "")
             problems = tracking_problems(item=item, tracking_number=tracking, expiry_date=expiry, qty=qty)
             if problems:
@@ -597,7 +525,7 @@ def opening_post(*, rows: list[tuple[int, dict]], posting_date: date, offset_acc
 def items_import_file(*, stream: BinaryIO, user=None, result: ImportResult | None = None,
                       progress: Callable[[ImportResult], None] | None = None) -> ImportResult:
     """Items from a file read as a stream (see csv_files), all or nothing, in flat memory."""
-    reader = csv_rows(stream, REQUIRED_ITEM_COLUMNS, ITEM_COLUMNS)
+    reader = CsvRows(stream, required=REQUIRED_ITEM_COLUMNS, known=ITEM_COLUMNS)
     result = result or ImportResult()
 
     def counted(chunk_done: ImportResult) -> None:
@@ -614,7 +542,7 @@ def opening_import_file(*, stream: BinaryIO, posting_date: date, offset_account,
                         post: bool = False, user=None) -> ImportResult:
     """Opening entries from a file read as a stream (one row per item, lot or serial number on hand:
     the rows become one journal, so they are held until it is written)."""
-    reader = csv_rows(stream, REQUIRED_OPENING_COLUMNS, OPENING_COLUMNS)
+    reader = CsvRows(stream, required=REQUIRED_OPENING_COLUMNS, known=OPENING_COLUMNS)
     rows = list(reader)
     if reader.errors:
         return ImportResult(errors=sorted(reader.errors, key=lambda error: error[0]), rows_read=len(rows), bytes_read=reader.bytes_read)

@@ -1,18 +1,38 @@
-"""Inventory journals: header and lines, validated and posted all-or-nothing, read-only once posted."""
+"""Inventory journals: header and lines, validated and posted all-or-nothing, read-only once posted.
 
-from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
+What every kind shares lives below the kinds, in journal_lines (exported here too); what is
+particular to physical inventory and reclassification lives in counting and reclassification,
+which this module calls."""
 
 from django.db import transaction
 from django.utils import timezone
 
-from inventory.models import Item, Journal, JournalLine, Site, SourceType, Warehouse
-from inventory.services.posting import PostingSession, inventory_closed_until, posting_session
+from inventory.models import Item, Journal, JournalLine, SourceType
+from inventory.services.counting import (
+    counting_journal_problems,
+    counting_line_prepare,
+    counting_line_problems,
+    counting_post_lines,
+)
+from inventory.services.journal_lines import (
+    NEEDS_OFFSET_ACCOUNT,
+    LineInput,
+    date_problems,
+    journal_create,
+    line_error,
+    line_input,
+    tracking_problems,
+)
+from inventory.services.posting import PostingSession, posting_session
+from inventory.services.reclassification import reclassification_line_problems, reclassification_post_line
 from ledger.errors import DomainError
-from ledger.models import FiscalPeriod, MainAccount
 from ledger.money import ZERO
-from ledger.services import PeriodGuard, audit_record, number_next
+from ledger.services import audit_record
+
+__all__ = [
+    "NEEDS_OFFSET_ACCOUNT", "SOURCE_BY_JOURNAL", "LineInput", "date_problems", "journal_create", "journal_line_add",
+    "journal_line_delete", "journal_post", "journal_validate", "line_error", "line_input", "tracking_problems",
+]
 
 SOURCE_BY_JOURNAL = {
     Journal.JournalType.MOVEMENT: SourceType.MOVEMENT,
@@ -22,45 +42,6 @@ SOURCE_BY_JOURNAL = {
     Journal.JournalType.COUNTING: SourceType.COUNTING,
     Journal.JournalType.RECLASSIFICATION: SourceType.RECLASSIFICATION,
 }
-NEEDS_OFFSET_ACCOUNT = (Journal.JournalType.MOVEMENT, Journal.JournalType.OPENING)
-
-
-def journal_create(*, journal_type: str, description: str = "", offset_account: MainAccount | None = None,
-                   user=None) -> Journal:
-    if journal_type in NEEDS_OFFSET_ACCOUNT and offset_account is None:
-        raise DomainError(f"A {Journal.JournalType(journal_type).label.lower()} journal needs an offset account.",
-                          field="offset_account")
-    with transaction.atomic():
-        journal = Journal.objects.create(number=number_next(code="journal"), journal_type=journal_type,
-                                         description=description, offset_account=offset_account, created_by=user)
-        audit_record(user=user, action="journal.create", obj=journal, number=journal.number)
-    return journal
-
-
-@dataclass
-class LineInput:
-    date: date
-    item: Item
-    qty: Decimal
-    site: Site
-    warehouse: Warehouse
-    unit_cost: Decimal | None = None
-    to_site: Site | None = None
-    to_warehouse: Warehouse | None = None
-    tracking_number: str = ""
-    expiry_date: date | None = None
-    to_tracking_number: str = ""
-    to_expiry_date: date | None = None
-    counted_qty: Decimal | None = None
-    expected_qty: Decimal | None = None
-
-
-def line_input(line: JournalLine) -> LineInput:
-    return LineInput(date=line.date, item=line.item, qty=line.qty, site=line.site, warehouse=line.warehouse,
-                     unit_cost=line.unit_cost, to_site=line.to_site, to_warehouse=line.to_warehouse,
-                     tracking_number=line.tracking_number, expiry_date=line.expiry_date,
-                     to_tracking_number=line.to_tracking_number, to_expiry_date=line.to_expiry_date,
-                     counted_qty=line.counted_qty, expected_qty=line.expected_qty)
 
 
 def _editable(journal: Journal) -> None:
@@ -74,8 +55,6 @@ def journal_line_add(*, journal: Journal, line: LineInput, user=None) -> Journal
     here, and must fall inside what the journal was calculated for."""
     _editable(journal)
     if journal.journal_type == Journal.JournalType.COUNTING:
-        from inventory.services.counting import counting_line_prepare  # counting builds on journals
-
         line = counting_line_prepare(journal=journal, line=line)
     problems = _line_problems(journal, line) + date_problems([line.date])
     if problems:
@@ -103,8 +82,6 @@ def _line_problems(journal: Journal, line: LineInput) -> list[str]:
     if line.warehouse.site_id != line.site.pk:
         problems.append(f"warehouse {line.warehouse.code} is not in site {line.site.code}")
     if journal.journal_type == Journal.JournalType.COUNTING:
-        from inventory.services.counting import counting_line_problems  # counting builds on journals
-
         return problems + counting_line_problems(journal=journal, line=line)
     if line.qty == ZERO:
         problems.append("quantity cannot be zero")
@@ -118,8 +95,6 @@ def _line_problems(journal: Journal, line: LineInput) -> list[str]:
         if line.unit_cost is not None:
             problems.append("a transfer carries the issue's cost: leave the unit cost empty")
     elif journal.journal_type == Journal.JournalType.RECLASSIFICATION:
-        from inventory.services.reclassification import reclassification_line_problems
-
         problems += reclassification_line_problems(line=line)
     else:
         if line.to_warehouse is not None:
@@ -137,43 +112,6 @@ def _line_problems(journal: Journal, line: LineInput) -> list[str]:
     return problems
 
 
-def tracking_problems(*, item: Item, tracking_number: str, expiry_date: date | None, qty: Decimal | None,
-                      number_required: bool = True) -> list[str]:
-    """The item tracking rules of the posting services (PostingSession._check_tracking), said per
-    line before anything is posted."""
-    problems = []
-    if expiry_date and item.tracking != Item.Tracking.LOT:
-        problems.append(f"{item.number} is not lot-tracked: it has no expiry date")
-    if item.tracking == Item.Tracking.NONE:
-        if tracking_number:
-            problems.append(f"{item.number} is not lot- or serial-tracked: leave the lot/serial number empty")
-    elif not tracking_number and number_required:
-        problems.append(f"{item.number} is {item.tracking}-tracked: enter its {item.tracking} number")
-    if item.tracking == Item.Tracking.SERIAL and qty is not None and qty not in (ZERO, Decimal(1)):
-        problems.append(f"{item.number} is serial-numbered: one unit per serial number")
-    return problems
-
-
-def date_problems(dates: list[date]) -> list[str]:
-    """The posting date rules (closing lock date, fiscal periods), checked without posting: the
-    same messages the posting services give."""
-    problems = []
-    closed_until = inventory_closed_until()
-    guard = PeriodGuard()
-    for on in sorted(set(dates)):
-        if closed_until is not None and on <= closed_until:
-            problems.append(f"Inventory is closed up to {closed_until:%Y-%m-%d}: nothing can be posted on "
-                            f"{on:%Y-%m-%d}. Post on a later date or reverse the close.")
-            continue
-        period = guard.period_for(on)
-        if period is not None and period.status != FiscalPeriod.Status.OPEN:
-            problems.append(f"Fiscal period {period.name} is {period.get_status_display().lower()}: "
-                            f"nothing can be posted on {on:%Y-%m-%d}.")
-        elif period is None and FiscalPeriod.objects.filter(start_date__year=on.year).exists():
-            problems.append(f"No fiscal period covers {on:%Y-%m-%d}: add one in the fiscal calendar.")
-    return problems
-
-
 def journal_validate(*, journal: Journal) -> list[str]:
     """Every problem of every line, as "Line N: ..." messages; posting nothing. An empty list means
     the journal can be posted as far as the lines themselves go (dates and stock are checked on post)."""
@@ -186,8 +124,6 @@ def journal_validate(*, journal: Journal) -> list[str]:
         problems = _line_problems(journal, line_input(line)) + dates[line.date]
         errors += [f"Line {line.line_number}: {problem}" for problem in problems]
     if journal.journal_type == Journal.JournalType.COUNTING:
-        from inventory.services.counting import counting_journal_problems
-
         errors += counting_journal_problems(lines=lines)
     elif journal.journal_type in (Journal.JournalType.RECLASSIFICATION, Journal.JournalType.OPENING):
         errors += _serials_twice(lines)
@@ -225,8 +161,6 @@ def journal_post(*, journal: Journal, user=None) -> Journal:
         with posting_session(user=user) as session:
             _lock_lines(session, journal, lines)
             if journal.journal_type == Journal.JournalType.COUNTING:
-                from inventory.services.counting import counting_post_lines
-
                 counting_post_lines(session=session, journal=journal, lines=lines, user=user)
             else:
                 for line in lines:
@@ -242,10 +176,6 @@ def journal_post(*, journal: Journal, user=None) -> Journal:
         audit_record(user=user, action="journal.post", obj=journal, lines=len(lines),
                      vouchers=[voucher.number for voucher in session.vouchers])
     return journal
-
-
-def line_error(line: JournalLine, error: DomainError) -> DomainError:
-    return DomainError(f"Line {line.line_number}: {error.message}", errors=[f"Line {line.line_number}: {error.message}"])
 
 
 def _lock_lines(session: PostingSession, journal: Journal, lines: list[JournalLine]) -> None:
@@ -264,8 +194,6 @@ def _post_line(session: PostingSession, journal: Journal, line: JournalLine, sou
         session.transfer(qty=line.qty, to_site=line.to_site or line.to_warehouse.site, to_warehouse=line.to_warehouse,
                          ref=ref, expiry_date=line.expiry_date, **common)
     elif journal.journal_type == Journal.JournalType.RECLASSIFICATION:
-        from inventory.services.reclassification import reclassification_post_line
-
         reclassification_post_line(session=session, journal=journal, line=line)
     elif line.qty > ZERO:
         session.receive(qty=line.qty, unit_cost=line.unit_cost, source_type=source_type, financial=True, ref=ref,

@@ -1,0 +1,97 @@
+"""What journals of every kind share, below the kinds themselves (counting, reclassification): a
+journal's creation, its line as plain input, the per-line rules of tracking and posting dates said
+before anything is posted, and a refusal named by its line."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+
+from inventory.models import Item, Journal, JournalLine, Site, Warehouse
+from inventory.services.posting import inventory_closed_until
+from ledger.errors import DomainError
+from ledger.models import FiscalPeriod, MainAccount
+from ledger.money import ZERO
+from ledger.services import PeriodGuard, audit_record, number_next
+
+NEEDS_OFFSET_ACCOUNT = (Journal.JournalType.MOVEMENT, Journal.JournalType.OPENING)
+
+
+def journal_create(*, journal_type: str, description: str = "", offset_account: MainAccount | None = None,
+                   user=None) -> Journal:
+    if journal_type in NEEDS_OFFSET_ACCOUNT and offset_account is None:
+        raise DomainError(f"A {Journal.JournalType(journal_type).label.lower()} journal needs an offset account.",
+                          field="offset_account")
+    with transaction.atomic():
+        journal = Journal.objects.create(number=number_next(code="journal"), journal_type=journal_type,
+                                         description=description, offset_account=offset_account, created_by=user)
+        audit_record(user=user, action="journal.create", obj=journal, number=journal.number)
+    return journal
+
+
+@dataclass
+class LineInput:
+    date: date
+    item: Item
+    qty: Decimal
+    site: Site
+    warehouse: Warehouse
+    unit_cost: Decimal | None = None
+    to_site: Site | None = None
+    to_warehouse: Warehouse | None = None
+    tracking_number: str = ""
+    expiry_date: date | None = None
+    to_tracking_number: str = ""
+    to_expiry_date: date | None = None
+    counted_qty: Decimal | None = None
+    expected_qty: Decimal | None = None
+
+
+def line_input(line: JournalLine) -> LineInput:
+    return LineInput(date=line.date, item=line.item, qty=line.qty, site=line.site, warehouse=line.warehouse,
+                     unit_cost=line.unit_cost, to_site=line.to_site, to_warehouse=line.to_warehouse,
+                     tracking_number=line.tracking_number, expiry_date=line.expiry_date,
+                     to_tracking_number=line.to_tracking_number, to_expiry_date=line.to_expiry_date,
+                     counted_qty=line.counted_qty, expected_qty=line.expected_qty)
+
+
+def tracking_problems(*, item: Item, tracking_number: str, expiry_date: date | None, qty: Decimal | None,
+                      number_required: bool = True) -> list[str]:
+    """The item tracking rules of the posting services (PostingSession._check_tracking), said per
+    line before anything is posted."""
+    problems = []
+    if expiry_date and item.tracking != Item.Tracking.LOT:
+        problems.append(f"{item.number} is not lot-tracked: it has no expiry date")
+    if item.tracking == Item.Tracking.NONE:
+        if tracking_number:
+            problems.append(f"{item.number} is not lot- or serial-tracked: leave the lot/serial number empty")
+    elif not tracking_number and number_required:
+        problems.append(f"{item.number} is {item.tracking}-tracked: enter its {item.tracking} number")
+    if item.tracking == Item.Tracking.SERIAL and qty is not None and qty not in (ZERO, Decimal(1)):
+        problems.append(f"{item.number} is serial-numbered: one unit per serial number")
+    return problems
+
+
+def date_problems(dates: list[date]) -> list[str]:
+    """The posting date rules (closing lock date, fiscal periods), checked without posting: the
+    same messages the posting services give."""
+    problems = []
+    closed_until = inventory_closed_until()
+    guard = PeriodGuard()
+    for on in sorted(set(dates)):
+        if closed_until is not None and on <= closed_until:
+            problems.append(f"Inventory is closed up to {closed_until:%Y-%m-%d}: nothing can be posted on "
+                            f"{on:%Y-%m-%d}. Post on a later date or reverse the close.")
+            continue
+        period = guard.period_for(on)
+        if period is not None and period.status != FiscalPeriod.Status.OPEN:
+            problems.append(f"Fiscal period {period.name} is {period.get_status_display().lower()}: "
+                            f"nothing can be posted on {on:%Y-%m-%d}.")
+        elif period is None and FiscalPeriod.objects.filter(start_date__year=on.year).exists():
+            problems.append(f"No fiscal period covers {on:%Y-%m-%d}: add one in the fiscal calendar.")
+    return problems
+
+
+def line_error(line: JournalLine, error: DomainError) -> DomainError:
+    return DomainError(f"Line {line.line_number}: {error.message}", errors=[f"Line {line.line_number}: {error.message}"])
