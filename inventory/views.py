@@ -1,5 +1,6 @@
 import csv
 
+from django.conf import settings
 from django.contrib import messages
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -305,18 +306,29 @@ def counting_import_view(request: HttpRequest, number: str) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Choose the count sheet's CSV file to upload.")
         return redirect(journal)
-    text = form.cleaned_data["file"].read().decode("utf-8-sig", errors="replace")
+    upload = form.cleaned_data["file"]
+    if upload.size > settings.IMPORT_MAX_BYTES:
+        messages.error(request, f"The file is {upload.size:,} bytes: at most {settings.IMPORT_MAX_BYTES:,} bytes are "
+                                "accepted. Nothing was changed.")
+        return redirect(journal)
     try:
-        result = counting_import_csv(journal=journal, text=text, user=request.user)
+        # The bytes as uploaded: decoded strictly, never with replacement characters.
+        result = counting_import_csv(journal=journal, text=upload.read(), user=request.user)
     except DomainError as error:
         result = ImportResult(errors=[(0, message) for message in error.errors])
     if result.ok:
         messages.success(request, f"Counts imported ({result.posted} line{'s' if result.posted != 1 else ''} changed).")
     else:
         messages.error(request, "The counts were not imported: nothing was changed.")
-        for line, message in result.errors:
+        for line, message in result.errors[:SHOWN_ERRORS]:
             messages.error(request, f"CSV line {line}: {message}")
+        if len(result.errors) > SHOWN_ERRORS:
+            messages.error(request, f"… and {len(result.errors) - SHOWN_ERRORS:,} more problems.")
     return redirect(journal)
+
+
+# An upload's problems shown on the page at most; the rest are counted.
+SHOWN_ERRORS = 100
 
 
 @require_POST

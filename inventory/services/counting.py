@@ -368,11 +368,12 @@ def count_sheet_csv(*, journal: Journal, show_expected: bool = True) -> str:
     return out.getvalue()
 
 
-def counting_import_csv(*, journal: Journal, text: str, user=None) -> ImportResult:
+def counting_import_csv(*, journal: Journal, text: str | bytes, user=None) -> ImportResult:
     """Counted quantities from a filled-in count sheet (its CSV, or any file with the columns
     `line,counted_qty`). The sheet's other columns may stay: when `item`, `warehouse` or
     `tracking_number` are given they must match the line, so a sheet of another journal is refused.
-    An empty counted_qty leaves the line as it is. Any bad row saves nothing."""
+    An empty counted_qty leaves the line as it is. Any bad row saves nothing. An upload is given as
+    its bytes and decoded strictly: a file that is not UTF-8 is refused naming the line and byte."""
     result = ImportResult()
     raw, result.errors = read_rows(text, REQUIRED_IMPORT_COLUMNS, SHEET_COLUMNS)
     if result.errors:

@@ -175,9 +175,12 @@ def text_stream(text: str) -> BinaryIO:
     return io.BytesIO(text.encode("utf-8"))
 
 
-def read_rows(text: str, required: list[str], known: list[str]) -> tuple[list[tuple[int, dict]], list[tuple[int, str]]]:
-    """Every row of a small text (items, opening entries), or the problems of the file."""
-    reader = CsvRows(text_stream(text), required=required, known=known)
+def read_rows(content: str | bytes, required: list[str], known: list[str]
+              ) -> tuple[list[tuple[int, dict]], list[tuple[int, str]]]:
+    """Every row of a small file (items, opening entries, a count sheet), or the problems of the
+    file. Bytes, as uploaded, are decoded strictly (UTF-8 with or without a byte-order mark)."""
+    stream = io.BytesIO(content) if isinstance(content, bytes) else text_stream(content)
+    reader = CsvRows(stream, required=required, known=known)
     rows = list(reader)
     return (rows, []) if not reader.errors else ([], reader.errors)
 

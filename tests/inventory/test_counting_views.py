@@ -98,6 +98,28 @@ def test_it_prints_the_count_sheet_and_takes_the_counts_back_from_its_csv(shelf,
                                     f"CSV line 2: journal {journal.number} has no line 7"]
 
 
+def test_it_refuses_a_count_sheet_that_is_not_utf8_or_too_large_and_lists_at_most_100_problems(
+        shelf, carl_client, settings):
+    journal = new_counting_journal(carl_client)
+    carl_client.post(reverse("inventory:journal_calculate", args=[journal.number]), {"date": "2026-01-20"}, follow=True)
+    url = reverse("inventory:journal_counts_import", args=[journal.number])
+
+    latin1 = SimpleUploadedFile("count.csv", "line,counted_qty,name\n1,5,Bolt Ø8\n".encode("latin-1"))
+    refused = messages_of(carl_client.post(url, {"file": latin1}, follow=True))
+    assert refused[0] == "The counts were not imported: nothing was changed."
+    assert refused[1].startswith("CSV line 2: the file is not UTF-8: byte 0xd8 at byte offset 31 (line 2)")
+
+    many = SimpleUploadedFile("count.csv", ("line,counted_qty\n" + "".join(f"{n},1\n" for n in range(100, 250))).encode())
+    shown = messages_of(carl_client.post(url, {"file": many}, follow=True))
+    assert len(shown) == 1 + 100 + 1 and shown[-1] == "… and 50 more problems."
+
+    settings.IMPORT_MAX_BYTES = 10
+    big = SimpleUploadedFile("count.csv", b"line,counted_qty\n1,5\n")
+    assert messages_of(carl_client.post(url, {"file": big}, follow=True)) == [
+        "The file is 21 bytes: at most 10 bytes are accepted. Nothing was changed."]
+    assert journal.lines.get(line_number=1).counted_qty == D("7")
+
+
 def test_it_shows_the_auditor_a_physical_inventory_without_its_tools(shelf, carl_client, audrey_client):
     journal = new_counting_journal(carl_client)
     carl_client.post(reverse("inventory:journal_calculate", args=[journal.number]), {"date": "2026-01-20"})
