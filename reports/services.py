@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from closing.models import ClosingRun
+from ledger.errors import DomainError
 from ledger.models import VoucherLine
 from ledger.services import audit_record
 from reports.checks import CHECK_COUNT, BooksCheck, books_check
@@ -37,15 +38,26 @@ def run_checks_record(*, run_id: int) -> BooksCheck:
     return result
 
 
+# How many checks of different dates one user may have waiting or running at once.
+UNFINISHED_PER_USER = 3
+
+
 def book_check_request(*, as_of: date | None, user: AbstractBaseUser | None, enqueue: Callable[[int], None]) -> BookCheck:
     """Queue the book checks (as of a date) for a worker; `enqueue` is called once committed. Asked
     again while the same check (same date) waits or runs, it is that check, not a second one; a
-    check lost by its worker is recorded as failed first (BookCheck.LOST_AFTER)."""
+    check lost by its worker is recorded as failed first (BookCheck.LOST_AFTER). A user with
+    UNFINISHED_PER_USER checks of other dates waiting or running is refused."""
     lost_checks_fail()
     with transaction.atomic():
         waiting = BookCheck.objects.filter(status__in=BookCheck.UNFINISHED, as_of=as_of).first()
         if waiting is not None:
             return waiting
+        if getattr(user, "pk", None):
+            # Each check reads every big table: one user cannot fill the workers' queue with them.
+            mine = BookCheck.objects.filter(status__in=BookCheck.UNFINISHED, requested_by=user).count()
+            if mine >= UNFINISHED_PER_USER:
+                raise DomainError(f"You have {mine} book checks waiting or running: wait for one of them to end "
+                                  "before asking for another.", field="as_of")
         try:
             with transaction.atomic():
                 check = BookCheck.objects.create(as_of=as_of, requested_by=user if getattr(user, "pk", None) else None,

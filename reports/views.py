@@ -133,8 +133,12 @@ def book_checks(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = AsOfForm(request.POST)
         if form.is_valid():
-            check = services.book_check_request(as_of=form.cleaned_data.get("as_of"), user=request.user,
-                                                enqueue=jobs.enqueue_book_check)
+            try:
+                check = services.book_check_request(as_of=form.cleaned_data.get("as_of"), user=request.user,
+                                                    enqueue=jobs.enqueue_book_check)
+            except DomainError as error:
+                form.add_error(None, error.message)
+                return _book_checks_page(request, form=form, status=429)
             return redirect(check)
         return _book_checks_page(request, form=form, status=400)
     return _book_checks_page(request, latest=True)

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from closing.models import ClosingRun
@@ -237,3 +238,17 @@ def test_it_finds_a_close_that_read_more_transactions_than_existed(closed):
     assert failing(books_check())["close_covers_its_period"] == [
         {"run": close.number, "transactions_read": close.transactions_total + 2,
          "transactions_that_existed": close.transactions_total}]
+
+
+def test_it_lets_one_user_have_at_most_three_unfinished_book_checks(closed, ada_accountant, ada_client):
+    for day in (1, 2, 3):
+        book_check_request(as_of=date(2026, 1, day), user=ada_accountant, enqueue=lambda pk: None)
+
+    response = ada_client.post(reverse("reports:book_checks"), {"as_of": "2026-01-04"})
+
+    assert response.status_code == 429
+    assert "You have 3 book checks waiting or running: wait for one of them to end" in response.content.decode()
+    assert BookCheck.objects.count() == 3
+    # The same date again is the check already waiting, not a fourth one; another user is not held back.
+    assert book_check_request(as_of=date(2026, 1, 2), user=ada_accountant, enqueue=lambda pk: None).as_of == date(2026, 1, 2)
+    assert book_check_request(as_of=date(2026, 1, 4), user=None, enqueue=lambda pk: None).pk
