@@ -57,5 +57,5 @@ class VoucherAdmin(ReadOnlyAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
-    list_display = ("at", "user", "action", "object_type", "object_id")
+    list_display = ("at", "username", "action", "object_type", "object_id")
     list_filter = ("action",)

@@ -154,10 +154,14 @@ class VoucherLine(models.Model):
 
 
 class AuditEntry(models.Model):
-    """Who did what, when: written in the same transaction as the change it records."""
+    """Who did what, when: written in the same transaction as the change it records. Append-only:
+    PostgreSQL refuses to change or delete an entry (ledger migration 0006), except for emptying
+    `user` when that user is deleted."""
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    # Kept when the user is deleted (the foreign key then goes empty): the log still says who.
+    username = models.CharField(max_length=150, blank=True)
     action = models.CharField(max_length=60)
     object_type = models.CharField(max_length=60)
     object_id = models.CharField(max_length=60)

@@ -226,5 +226,6 @@ def audit_record(*, user, action: str, obj=None, object_type: str = "", object_i
     if obj is not None:
         object_type = object_type or obj._meta.label
         object_id = object_id or str(obj.pk)
-    return AuditEntry.objects.create(user=user if getattr(user, "pk", None) else None, action=action,
+    known = user if getattr(user, "pk", None) else None
+    return AuditEntry.objects.create(user=known, username=known.get_username() if known else "", action=action,
                                      object_type=object_type, object_id=object_id, detail=detail)

@@ -26,7 +26,7 @@ from inventory.services.journal_lines import (
 from inventory.services.posting import PostingSession, posting_session
 from inventory.services.reclassification import reclassification_line_problems, reclassification_post_line
 from ledger.errors import DomainError
-from ledger.money import ZERO
+from ledger.money import ZERO, plain_number
 from ledger.services import audit_record
 
 __all__ = [
@@ -61,20 +61,38 @@ def journal_line_add(*, journal: Journal, line: LineInput, user=None) -> Journal
         raise DomainError("; ".join(problems), errors=problems)
     with transaction.atomic():
         last = journal.lines.order_by("-line_number").values_list("line_number", flat=True).first() or 0
-        return JournalLine.objects.create(
+        added = JournalLine.objects.create(
             journal=journal, line_number=last + 1, date=line.date, item=line.item, qty=line.qty, site=line.site,
             warehouse=line.warehouse, unit_cost=line.unit_cost, to_site=line.to_site, to_warehouse=line.to_warehouse,
             tracking_number=line.tracking_number, expiry_date=line.expiry_date,
             to_tracking_number=line.to_tracking_number, to_expiry_date=line.to_expiry_date,
             counted_qty=line.counted_qty, expected_qty=line.expected_qty,
         )
+        audit_record(user=user, action="journal.line.add", obj=journal, **_line_values(added))
+    return added
 
 
 def journal_line_delete(*, journal: Journal, line_number: int, user=None) -> None:
     _editable(journal)
-    deleted, _ = JournalLine.objects.filter(journal=journal, line_number=line_number).delete()
-    if not deleted:
-        raise DomainError(f"Journal {journal.number} has no line {line_number}.")
+    with transaction.atomic():
+        line = JournalLine.objects.filter(journal=journal, line_number=line_number).select_related(
+            "item", "site", "warehouse", "to_warehouse").first()
+        if line is None:
+            raise DomainError(f"Journal {journal.number} has no line {line_number}.")
+        values = _line_values(line)
+        line.delete()
+        audit_record(user=user, action="journal.line.delete", obj=journal, **values)
+
+
+def _line_values(line: JournalLine) -> dict[str, str | int | None]:
+    """A journal line as the audit log keeps it: what was added or taken away."""
+    def text(value):
+        return None if value is None else plain_number(value)
+
+    return {"line": line.line_number, "date": line.date.isoformat(), "item": line.item.number,
+            "qty": text(line.qty), "unit_cost": text(line.unit_cost), "site": line.site.code,
+            "warehouse": line.warehouse.code, "to_warehouse": line.to_warehouse.code if line.to_warehouse else None,
+            "tracking_number": line.tracking_number, "counted_qty": text(line.counted_qty)}
 
 
 def _line_problems(journal: Journal, line: LineInput) -> list[str]:

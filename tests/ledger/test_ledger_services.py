@@ -6,12 +6,15 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from factories import ItemFactory
 
+from inventory.models import Journal
+from inventory.services.journals import LineInput, journal_create, journal_line_add, journal_line_delete
 from ledger.errors import DomainError
-from ledger.models import Voucher, VoucherLine
+from ledger.models import AuditEntry, Voucher, VoucherLine
 from ledger.selectors import account_statement, trial_balance, unbalanced_vouchers
-from ledger.services import LineSpec, number_block, number_next, voucher_post
+from ledger.services import LineSpec, audit_record, number_block, number_next, voucher_post
 
 D = Decimal
 postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL)")
@@ -218,3 +221,43 @@ def test_it_pages_an_account_statement_with_the_balance_carried_into_each_page(c
     assert [row["balance"] for row in statement.rows[4:10]] == whole[4:]
     assert statement.rows[-1]["balance"] == statement.closing == D("16.25")
     assert len(statement.rows) == 6
+
+
+# -- the audit log is append-only and remembers who ---------------------------------------------------
+
+
+def test_it_keeps_the_username_of_an_audit_entry_when_the_user_is_deleted(company, carl_clerk):
+    entry = audit_record(user=carl_clerk, action="journal.create", object_type="inventory.Journal", object_id="7")
+
+    carl_clerk.delete()
+
+    entry.refresh_from_db()
+    assert (entry.user_id, entry.username, entry.action) == (None, "carl", "journal.create")
+
+
+@postgres_only
+def test_it_refuses_to_change_or_delete_an_audit_entry(company, ada_accountant):
+    entry = audit_record(user=ada_accountant, action="closing.start", object_type="closing.ClosingRun", object_id="1")
+
+    for change in (lambda: AuditEntry.objects.filter(pk=entry.pk).update(action="closing.nothing"),
+                   lambda: AuditEntry.objects.filter(pk=entry.pk).update(user=None, username=""),
+                   lambda: AuditEntry.objects.filter(pk=entry.pk).delete()):
+        with pytest.raises(DatabaseError, match="The audit log cannot be changed"), transaction.atomic():
+            change()
+    entry.refresh_from_db()
+    assert (entry.action, entry.username) == ("closing.start", "ada")
+
+
+def test_it_audits_journal_lines_added_and_removed_with_their_values(company, carl_clerk):
+    item = ItemFactory(number="WIDGET")
+    journal = journal_create(journal_type=Journal.JournalType.PROFIT_LOSS, user=carl_clerk)
+    journal_line_add(journal=journal, line=LineInput(date=date(2026, 1, 10), item=item, qty=Decimal("3"),
+                                                     site=company.site, warehouse=company.warehouse,
+                                                     unit_cost=Decimal("2.50")), user=carl_clerk)
+    journal_line_delete(journal=journal, line_number=1, user=carl_clerk)
+
+    entries = list(AuditEntry.objects.filter(action__startswith="journal.line.").order_by("id")
+                   .values_list("action", "username", "detail"))
+    line = {"line": 1, "date": "2026-01-10", "item": "WIDGET", "qty": "3", "unit_cost": "2.5",
+            "site": "MAIN", "warehouse": "MAIN", "to_warehouse": None, "tracking_number": "", "counted_qty": None}
+    assert entries == [("journal.line.add", "carl", line), ("journal.line.delete", "carl", line)]
