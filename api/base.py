@@ -13,8 +13,8 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
-from ledger.errors import DomainError
-from ledger.money import plain_number
+from common.errors import DomainError
+from common.money import plain_number
 
 MAX_PAGE_SIZE = 1000
 

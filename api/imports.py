@@ -17,10 +17,10 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from api.permissions import require
+from common.errors import DomainError
 from inventory import jobs, selectors
 from inventory.models import ImportJob
 from inventory.services import import_jobs
-from ledger.errors import DomainError
 from ledger.models import MainAccount
 
 # The multipart envelope and the other fields add a little to the file itself.

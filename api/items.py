@@ -24,10 +24,10 @@ from api.base import (
 from api.permissions import require
 from api.rows import csv_row, service_errors
 from api.transactions import ERRORS, UNIQUE_VIOLATIONS
+from common.money import ZERO, round_unit_cost
 from inventory import selectors as inventory_selectors
 from inventory.models import Item
 from inventory.services import imports
-from ledger.money import ZERO, round_unit_cost
 
 # Creating and updating items is the Import CSV page's right (the items file is imported there).
 ADD_ITEMS = "inventory.add_inventorytransaction"

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from api import selectors, services
-from ledger.errors import DomainError
+from common.errors import DomainError
 
 
 class TokenForm(forms.Form):

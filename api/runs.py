@@ -32,9 +32,9 @@ from closing.models import (
     Settlement,
     Specification,
 )
+from common.errors import DomainError
+from common.money import ZERO
 from config.roles import REVERSE_CLOSING, RUN_CLOSING
-from ledger.errors import DomainError
-from ledger.money import ZERO
 
 VIEW_RUNS = "closing.view_closingrun"
 RUN_TYPES = {"close": ClosingRun.RunType.CLOSING, "recalculation": ClosingRun.RunType.RECALCULATION}

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from api.models import ApiToken
-from ledger.errors import DomainError
+from common.errors import DomainError
 from ledger.services import audit_record
 
 TOKEN_PREFIX = "cb_"

@@ -26,9 +26,9 @@ from api.base import (
 )
 from api.permissions import require
 from api.rows import csv_row, service_errors
+from common.money import round_amount
 from inventory.models import InventoryTransaction, TransactionStatus, ValuationMethod
 from inventory.services import imports
-from ledger.money import round_amount
 
 # Rows written by COPY go through psycopg's own cursor, so its error is not Django's IntegrityError.
 UNIQUE_VIOLATIONS = (IntegrityError, psycopg.errors.UniqueViolation)

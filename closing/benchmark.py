@@ -19,6 +19,9 @@ from django.utils import timezone
 
 from closing import services
 from closing.models import ClosingRun
+from common.bulk import copy_rows
+from common.errors import DomainError
+from common.money import ZERO, amount_for, round_unit_cost
 from inventory.models import (
     CostDimension,
     InventoryTransaction,
@@ -29,9 +32,6 @@ from inventory.models import (
     Site,
     Warehouse,
 )
-from ledger.bulk import copy_rows
-from ledger.errors import DomainError
-from ledger.money import ZERO, amount_for, round_unit_cost
 
 TXN_COLUMNS = [
     "id", "ref", "source_type", "source_number", "user_reference", "item_id", "site_id", "warehouse_id",

@@ -12,8 +12,8 @@ from decimal import Decimal
 from django.db import connection
 
 from closing.engine import AdjustmentOut, DimensionResult, OpenTxn, close_dimension
+from common.money import AMOUNT_PLACES, QUANTITY_PLACES, ZERO
 from inventory.models import FINANCIAL_STATUSES, ItemModelGroup
-from ledger.money import AMOUNT_PLACES, QUANTITY_PLACES, ZERO
 
 FINANCIAL = tuple(str(status) for status in FINANCIAL_STATUSES)
 

@@ -10,9 +10,9 @@ from django import forms
 
 from closing.models import ClosingRun, InventoryParameters, Specification
 from closing.services import RunRequest
+from common.errors import DomainError
+from common.money import ZERO
 from inventory.models import ItemGroup, Site, Warehouse
-from ledger.errors import DomainError
-from ledger.money import ZERO
 
 T = TypeVar("T")
 C = TypeVar("C")

@@ -24,6 +24,14 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from closing.models import ClosingLog, ClosingRun, CostAdjustment, Settlement
+from common.money import (
+    AMOUNT_FIELD,
+    QUANTITY_FIELD,
+    ZERO,
+    round_amount,
+    round_quantity,
+    round_unit_cost,
+)
 from inventory.models import (
     FINANCIAL_STATUSES,
     InventoryTransaction,
@@ -32,14 +40,6 @@ from inventory.models import (
     ValuationMethod,
 )
 from ledger.models import MainAccount, VoucherLine
-from ledger.money import (
-    AMOUNT_FIELD,
-    QUANTITY_FIELD,
-    ZERO,
-    round_amount,
-    round_quantity,
-    round_unit_cost,
-)
 
 # The valuation methods whose issues a close settles against receipts (standard cost and moving
 # average cost every issue as it is posted, and settle nothing).

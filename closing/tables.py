@@ -5,8 +5,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from closing.models import ClosingLog, ClosingRun, CostAdjustment, Settlement
+from common.money import ZERO, round_amount
 from inventory.models import InventoryTransaction
-from ledger.money import ZERO, round_amount
 
 NUMERIC = {"td": {"class": "num"}, "th": {"class": "num"}}
 # Rows of runs in these states ask the page script to keep them up to date (static/js/closing.js).

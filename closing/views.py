@@ -42,10 +42,10 @@ from closing.tables import (
     SettlementTable,
     VoucherAccountTable,
 )
+from common.errors import DomainError
+from common.money import round_amount, round_unit_cost
 from config.permissions import PermissionRequired, require_permission
 from config.roles import ADJUST_INVENTORY, CHANGE_PARAMETERS, REVERSE_CLOSING, RUN_CLOSING
-from ledger.errors import DomainError
-from ledger.money import round_amount, round_unit_cost
 
 VIEW_RUNS = "closing.view_closingrun"
 PER_PAGE = 50

@@ -11,9 +11,9 @@ from decimal import Decimal
 
 from django.db import connection
 
+from common.bulk import copy_rows
 from inventory.models import FINANCIAL_STATUSES, InventoryTransaction
 from inventory.services.valuation import cached_values_take_back, transactions_take_back
-from ledger.bulk import copy_rows
 
 
 def commit_without_waiting_for_disk() -> None:

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
 
+from common.money import ZERO, plain_number, round_unit_cost
 from inventory.models import (
     CostDimension,
     CountingHistory,
@@ -20,7 +21,6 @@ from inventory.models import (
 )
 from inventory.services.posting import running_average
 from ledger.models import Voucher
-from ledger.money import ZERO, plain_number, round_unit_cost
 
 
 def dashboard_counts() -> dict[str, int]:

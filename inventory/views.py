@@ -11,6 +11,8 @@ from django.views.generic import DetailView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from common.errors import DomainError
+from common.money import ZERO, to_decimal
 from common.table_exports import SafeExportMixin
 from config.permissions import PermissionRequired, require_permission
 from config.roles import POST_JOURNAL
@@ -51,8 +53,6 @@ from inventory.services.journals import (
 )
 from inventory.services.standard_journals import standard_journal_delete, standard_journal_recall, standard_journal_save
 from inventory.tables import ItemTable, JournalTable, ModelGroupTable, StandardJournalTable, TransactionTable
-from ledger.errors import DomainError
-from ledger.money import ZERO, to_decimal
 from ledger.selectors import vouchers_of_transaction
 
 

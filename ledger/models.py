@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from ledger.money import AMOUNT_FIELD
+from common.money import AMOUNT_FIELD
 
 
 class MainAccount(models.Model):

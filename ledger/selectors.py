@@ -8,8 +8,8 @@ from decimal import Decimal
 
 from django.db.models import Count, Prefetch, QuerySet, Sum
 
+from common.money import ZERO, summed_amount
 from ledger.models import MainAccount, Voucher, VoucherLine
-from ledger.money import ZERO, summed_amount
 
 
 def account_list() -> QuerySet[MainAccount]:

@@ -9,10 +9,10 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
-from ledger.bulk import copy_rows, ids_reserve
-from ledger.errors import DomainError
+from common.bulk import copy_rows, ids_reserve
+from common.errors import DomainError
+from common.money import ZERO, round_amount
 from ledger.models import AuditEntry, FiscalPeriod, MainAccount, NumberSequence, Voucher, VoucherLine
-from ledger.money import ZERO, round_amount
 
 SEQUENCES = {
     "voucher": "INV",

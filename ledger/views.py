@@ -6,12 +6,12 @@ from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 from django_tables2.data import TableListData
 
+from common.money import ZERO
 from common.table_exports import SafeExportMixin
 from config.permissions import PermissionRequired, require_permission
 from ledger import selectors
 from ledger.filters import AccountFilter, VoucherFilter
 from ledger.models import MainAccount, Voucher
-from ledger.money import ZERO
 from ledger.tables import (
     AccountTable,
     StatementTable,

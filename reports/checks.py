@@ -32,9 +32,9 @@ from django.utils import timezone
 
 from closing.models import ClosingLog, ClosingRun
 from closing.selectors import SETTLING_METHODS
+from common.money import AMOUNT_FIELD, QUANTITY_FIELD, ZERO
 from inventory.models import FINANCIAL_STATUSES, InventoryTransaction, Item, OnHand, SourceType
 from ledger.models import Voucher, VoucherLine
-from ledger.money import AMOUNT_FIELD, QUANTITY_FIELD, ZERO
 from reports.selectors import amount, quantity, reconciliation
 
 # A check lists this many differences and counts the rest.

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from common.errors import DomainError
 from common.spreadsheets import CONTENT_TYPES, CSV, XLSX, CsvWriter, XlsxWriter
 from common.table_exports import table_row_count, table_rows
 from inventory import selectors as inventory_selectors
@@ -31,7 +32,6 @@ from inventory.filters import ItemFilter, TransactionFilter
 from inventory.models import InventoryTransaction, Item
 from inventory.tables import ItemTable, TransactionTable
 from ledger import selectors as ledger_selectors
-from ledger.errors import DomainError
 from ledger.filters import AccountFilter, VoucherFilter
 from ledger.models import MainAccount, VoucherLine
 from ledger.services import audit_record

@@ -26,6 +26,9 @@ from django.db.models.functions import Abs
 
 from closing.models import ClosingLog, ClosingRun, CostAdjustment, RunPostedAmount
 from closing.selectors import voucher_source
+from common.money import AMOUNT_FIELD, QUANTITY_FIELD, ZERO, round_amount
+from common.money import summed_amount as amount
+from common.money import summed_quantity as quantity
 from inventory.models import (
     FINANCIAL_STATUSES,
     InventoryTransaction,
@@ -36,9 +39,6 @@ from inventory.models import (
     Warehouse,
 )
 from ledger.models import MainAccount, Voucher, VoucherLine
-from ledger.money import AMOUNT_FIELD, QUANTITY_FIELD, ZERO, round_amount
-from ledger.money import summed_amount as amount
-from ledger.money import summed_quantity as quantity
 from reports.models import BookCheck
 
 AMOUNT = DecimalField(**AMOUNT_FIELD)

@@ -11,7 +11,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from closing.models import ClosingRun
-from ledger.errors import DomainError
+from common.errors import DomainError
 from ledger.models import VoucherLine
 from ledger.services import audit_record
 from reports.checks import CHECK_COUNT, BooksCheck, books_check

@@ -11,10 +11,10 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from closing.models import ClosingRun
+from common.errors import DomainError
 from common.table_exports import SafeExportMixin
 from config.permissions import PermissionRequired, require_permission
 from inventory.models import InventoryTransaction, Item, ItemGroup
-from ledger.errors import DomainError
 from ledger.models import MainAccount
 from ledger.tables import export_response
 from reports import exports, jobs, selectors, services

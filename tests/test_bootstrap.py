@@ -11,6 +11,7 @@ from django.test import Client
 from factories import ItemFactory
 
 from closing.models import InventoryParameters
+from common.errors import DomainError
 from inventory.models import (
     InventoryTransaction,
     Item,
@@ -23,7 +24,6 @@ from inventory.models import (
 )
 from inventory.services.company import DEMO_ADMIN, DEMO_PASSWORDS
 from inventory.services.posting import posting_session
-from ledger.errors import DomainError
 from ledger.models import AuditEntry, FiscalPeriod, MainAccount, Voucher
 
 

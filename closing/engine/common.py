@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 
-from ledger.money import ZERO, round_amount
+from common.money import ZERO, round_amount
 
 from .types import (
     WA_CLOSING_LABEL,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ledger.money import ZERO
+from common.money import ZERO
 
 from .common import Book, Plan, close_with_matcher
 from .types import DimensionResult

@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Callable
 from datetime import date
 
-from ledger.money import ZERO
+from common.money import ZERO
 
 from .common import SETTLE, Book, Plan, evaluate, settle_marked
 from .types import DimensionResult

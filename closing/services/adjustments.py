@@ -28,10 +28,10 @@ from closing.selectors import latest_close, open_receipts, open_value
 from closing.services.runs import closing_lock
 from closing.services.vouchers import post_run_voucher
 from closing.signals import run_ended_after_commit
+from common.errors import DomainError
+from common.money import AMOUNT_PLACES, ZERO, round_amount
 from inventory.models import CostDimension, InventoryTransaction, ValuationMethod
 from inventory.services.valuation import cached_values_add, transactions_adjust
-from ledger.errors import DomainError
-from ledger.money import AMOUNT_PLACES, ZERO, round_amount
 from ledger.services import PeriodGuard, audit_record, number_next
 
 HUNDRED = Decimal(100)

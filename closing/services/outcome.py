@@ -11,6 +11,7 @@ from closing.data import TxnInfo
 from closing.engine import AdjustmentOut, DimensionResult
 from closing.models import ClosingLog, ClosingRun
 from closing.writer import write_adjustments, write_settlements
+from common.money import ZERO
 from inventory.models import (
     CostDimension,
     InventoryTransaction,
@@ -19,7 +20,6 @@ from inventory.models import (
     TransactionStatus,
 )
 from inventory.services.valuation import cached_values_add, closing_transactions_insert, transactions_settle
-from ledger.money import ZERO
 
 
 def kept_adjustments(result: DimensionResult, *, is_close: bool, min_adjustment: Decimal) -> Iterator[AdjustmentOut]:

@@ -3,8 +3,8 @@
 from django.db import transaction
 
 from closing.models import InventoryParameters
-from ledger.errors import DomainError
-from ledger.money import ZERO
+from common.errors import DomainError
+from common.money import ZERO
 from ledger.services import audit_record
 
 PARAMETER_FIELDS = ("storno_for_adjustments", "default_specification", "default_min_adjustment", "items_per_bundle",

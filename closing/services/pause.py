@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from closing.models import ClosingBundle, ClosingRun
 from closing.services.runs import Enqueue, enqueue_bundles, queue_away
-from ledger.errors import DomainError
+from common.errors import DomainError
 from ledger.services import audit_record
 
 

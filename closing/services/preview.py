@@ -15,9 +15,9 @@ from closing.services.runs import (
     previous_close_date,
     run_items,
 )
+from common.money import ZERO, round_amount
 from inventory.models import ItemGroup, ItemModelGroup
 from ledger.models import MainAccount
-from ledger.money import ZERO, round_amount
 
 
 @dataclass

@@ -13,8 +13,8 @@ from closing.services.runs import closing_lock, run_noun
 from closing.services.vouchers import post_run_voucher
 from closing.signals import run_ended_after_commit
 from closing.writer import RUN_TABLES, refresh_statistics, roomy_sorts, undo_run
+from common.errors import DomainError
 from inventory.services.valuation import closing_transactions, closing_transactions_delete
-from ledger.errors import DomainError
 from ledger.services import PeriodGuard, audit_record, number_next
 
 

@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from closing.models import ClosingRun, InventoryParameters, Specification
 from closing.selectors import SETTLING_METHODS, latest_close, unfinished_run
+from common.errors import DomainError
+from common.money import ZERO
 from inventory.models import (
     FINANCIAL_STATUSES,
     InventoryTransaction,
@@ -21,8 +23,6 @@ from inventory.models import (
     TransactionStatus,
 )
 from inventory.services.posting_gate import posting_gate_close
-from ledger.errors import DomainError
-from ledger.money import ZERO
 from ledger.services import PeriodGuard, audit_record, number_next
 
 ANOTHER_RUN = "Another closing or adjustment has not finished yet ({run}). Wait for it, resume it or reverse it."

@@ -14,9 +14,9 @@ from closing.models import (
     RunPostedAmount,
     Specification,
 )
+from common.money import ZERO, round_amount
 from inventory.models import FINANCIAL_STATUSES
 from ledger.models import MainAccount, Voucher
-from ledger.money import ZERO, round_amount
 from ledger.services import LineSpec, VoucherDraft, reversing_lines, vouchers_write
 
 

@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group, User
 from django.db import transaction
 
 from closing.models import InventoryParameters
+from common.money import round_amount
 from config.roles import ACCOUNTANT, AUDITOR, CLERK
 from inventory.models import (
     InventoryTransaction,
@@ -22,7 +23,6 @@ from inventory.models import (
 )
 from inventory.services.posting import posting_session
 from ledger.models import FiscalPeriod, MainAccount
-from ledger.money import round_amount
 from ledger.services import audit_record, fiscal_year_ensure
 
 BS, PL = MainAccount.AccountType.BALANCE_SHEET, MainAccount.AccountType.PROFIT_AND_LOSS

@@ -24,6 +24,8 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from common.errors import DomainError
+from common.money import ZERO, plain_number
 from common.spreadsheets import CsvWriter, cell_unescape
 from inventory.models import (
     CountingHistory,
@@ -42,8 +44,6 @@ from inventory.services.csv_files import ImportResult, parse_number, read_rows
 from inventory.services.journal_lines import journal_create, line_error, tracking_problems
 from inventory.services.posting import PostingSession, running_average
 from inventory.services.reclassification import lot_expiry
-from ledger.errors import DomainError
-from ledger.money import ZERO, plain_number
 from ledger.services import audit_record
 
 ONE = Decimal(1)

@@ -27,8 +27,8 @@ from datetime import date
 from decimal import Decimal
 from typing import BinaryIO
 
-from ledger.errors import DomainError
-from ledger.money import to_decimal
+from common.errors import DomainError
+from common.money import to_decimal
 
 # A physical line longer than this is not a CSV row of ours (the longest value a column of the
 # contract holds is a 200-character name): refused before it is held in memory.
@@ -128,7 +128,7 @@ def _csv_problem(error: csv.Error) -> str:
 
 # -- what every CSV import shares ---------------------------------------------------------------
 
-# numeric(20, 6) quantities and unit costs, numeric(20, 2) amounts (ledger.money): larger values
+# numeric(20, 6) quantities and unit costs, numeric(20, 2) amounts (common.money): larger values
 # would be refused by the database (or overflow Decimal formatting) instead of naming the row.
 MAX_INTEGER_DIGITS = 14
 MAX_DECIMAL_PLACES = 6

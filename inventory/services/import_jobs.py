@@ -21,11 +21,11 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from common.errors import DomainError
 from config.roles import POST_JOURNAL
 from inventory.models import ImportJob
 from inventory.services import imports
 from inventory.services.csv_files import ImportResult
-from ledger.errors import DomainError
 from ledger.models import MainAccount
 from ledger.services import audit_record
 

@@ -16,6 +16,8 @@ from typing import BinaryIO
 from django.db import connection, transaction
 from django.db.models import Max
 
+from common.errors import DomainError
+from common.money import ZERO
 from inventory.models import (
     InventoryTransaction,
     Item,
@@ -41,8 +43,6 @@ from inventory.services.csv_files import (
 )
 from inventory.services.journals import LineInput, date_problems, journal_create, journal_post, tracking_problems
 from inventory.services.posting import PostingSession, posting_session
-from ledger.errors import DomainError
-from ledger.money import ZERO
 from ledger.services import audit_record
 
 TRANSACTION_COLUMNS = ["ref", "date", "item", "qty", "unit_cost", "update", "site", "warehouse", "marking"]

@@ -8,11 +8,11 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from common.errors import DomainError
+from common.money import ZERO
 from inventory.models import Item, Journal, JournalLine, Site, Warehouse
 from inventory.services.posting import inventory_closed_until
-from ledger.errors import DomainError
 from ledger.models import FiscalPeriod, MainAccount
-from ledger.money import ZERO
 from ledger.services import PeriodGuard, audit_record, number_next
 
 NEEDS_OFFSET_ACCOUNT = (Journal.JournalType.MOVEMENT, Journal.JournalType.OPENING)

@@ -7,6 +7,8 @@ which this module calls."""
 from django.db import transaction
 from django.utils import timezone
 
+from common.errors import DomainError
+from common.money import ZERO, plain_number
 from inventory.models import Item, Journal, JournalLine, SourceType
 from inventory.services.counting import (
     counting_journal_problems,
@@ -25,8 +27,6 @@ from inventory.services.journal_lines import (
 )
 from inventory.services.posting import PostingSession, posting_session
 from inventory.services.reclassification import reclassification_line_problems, reclassification_post_line
-from ledger.errors import DomainError
-from ledger.money import ZERO, plain_number
 from ledger.services import audit_record
 
 __all__ = [

@@ -22,6 +22,9 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 
+from common.bulk import copy_models, set_columns
+from common.errors import DomainError
+from common.money import ZERO, amount_for, round_amount
 from inventory.models import (
     CostDimension,
     InventoryTransaction,
@@ -35,10 +38,7 @@ from inventory.models import (
     Warehouse,
 )
 from inventory.services.posting_gate import posting_gate_enter
-from ledger.bulk import copy_models, set_columns
-from ledger.errors import DomainError
 from ledger.models import MainAccount, Voucher
-from ledger.money import ZERO, amount_for, round_amount
 from ledger.services import LineSpec, PeriodGuard, VoucherDraft, number_block, vouchers_write
 
 # Where the financial side of a posting goes, by source and direction, unless the caller names an

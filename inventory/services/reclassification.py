@@ -11,9 +11,9 @@ within one it moves no value and gets none.
 
 from datetime import date
 
+from common.money import ZERO
 from inventory.models import InventoryTransaction, Item, Journal, JournalLine, SourceType
 from inventory.services.posting import PostingSession
-from ledger.money import ZERO
 
 
 def lot_expiry(*, item: Item, lot: str) -> date | None:

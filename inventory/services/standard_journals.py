@@ -6,9 +6,9 @@ from datetime import date
 
 from django.db import transaction
 
+from common.errors import DomainError
 from inventory.models import Journal, JournalLine, StandardJournal, StandardJournalLine
 from inventory.services.journals import journal_create
-from ledger.errors import DomainError
 from ledger.services import audit_record
 
 

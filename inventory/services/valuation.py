@@ -16,9 +16,9 @@ from typing import Protocol
 
 from django.db import connection
 
+from common.bulk import apply_deltas
+from common.money import ZERO
 from inventory.models import InventoryTransaction, Item, OnHand, SourceType, Warehouse
-from ledger.bulk import apply_deltas
-from ledger.money import ZERO
 
 TRANSACTIONS = InventoryTransaction._meta.db_table
 FULLY_SETTLED = f"ROUND({TRANSACTIONS}.qty_settled + d.d_qty, 6) = ROUND({TRANSACTIONS}.qty, 6)"

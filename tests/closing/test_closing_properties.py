@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 
 from closing.models import ClosingRun, CostAdjustment, Settlement
 from closing.services import RunRequest, closing_reverse, closing_start, run_execute
+from common.errors import DomainError
 from inventory.models import CostDimension, InventoryTransaction, OnHand, Site, SourceType, Warehouse
 from inventory.selectors import transactions_export_rows
 from inventory.services.posting import posting_session
-from ledger.errors import DomainError
 from ledger.models import VoucherLine
 from ledger.selectors import trial_balance, unbalanced_vouchers
 

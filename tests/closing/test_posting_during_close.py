@@ -13,9 +13,9 @@ from django.db import connection
 from closing.models import ClosingRun
 from closing.services import RunRequest, closing_start
 from closing.services import runs as run_services
+from common.errors import DomainError
 from inventory.models import Item, Site, SourceType, Warehouse
 from inventory.services.posting import posting_session
-from ledger.errors import DomainError
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

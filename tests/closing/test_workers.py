@@ -36,8 +36,8 @@ from django.db import connection
 from closing import jobs, services
 from closing.benchmark import history_generate
 from closing.models import ClosingBundle, ClosingLog, ClosingRun, CostAdjustment, InventoryParameters, Settlement
+from common.errors import DomainError
 from inventory.models import CostDimension, InventoryTransaction, Item, OnHand, SourceType
-from ledger.errors import DomainError
 from ledger.models import AuditEntry, VoucherLine
 from reports import jobs as reports_jobs
 from reports.checks import books_check

@@ -20,10 +20,10 @@ from django.db import connection
 from django.db.models import Sum
 from factories import ItemFactory
 
+from common.money import ZERO, amount_for
 from inventory.models import CostDimension, InventoryTransaction, Journal, OnHand, SourceType
 from inventory.services.journals import LineInput, journal_create, journal_line_add, journal_post
 from inventory.services.posting import posting_session
-from ledger.money import ZERO, amount_for
 from ledger.selectors import unbalanced_vouchers
 
 pytestmark = [

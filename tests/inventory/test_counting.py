@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from factories import ItemFactory, WarehouseFactory
 
 from closing.models import ClosingRun
+from common.errors import DomainError
 from inventory.models import CountingHistory, InventoryTransaction, Item, Journal, JournalLine, OnHand, SourceType
 from inventory.services.counting import (
     Selection,
@@ -29,7 +30,6 @@ from inventory.services.counting import (
 )
 from inventory.services.journals import LineInput, journal_line_add, journal_post, journal_validate
 from inventory.services.posting import posting_session
-from ledger.errors import DomainError
 from ledger.models import FiscalPeriod, Voucher, VoucherLine
 
 D = Decimal

@@ -15,11 +15,11 @@ from decimal import Decimal
 import pytest
 from factories import CountingPeriodFactory, ItemFactory
 
+from common.errors import DomainError
 from inventory.models import CountingPeriod, Item, ItemGroup, Journal, SourceType
 from inventory.services.counting import counting_period_calculate, counting_period_due
 from inventory.services.journals import journal_post
 from inventory.services.posting import posting_session
-from ledger.errors import DomainError
 
 D = Decimal
 

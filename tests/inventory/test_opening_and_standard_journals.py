@@ -11,11 +11,11 @@ import pytest
 from django.core.management import CommandError, call_command
 from factories import ItemFactory, WarehouseFactory
 
+from common.errors import DomainError
 from inventory.models import InventoryTransaction, Item, Journal, JournalLine, OnHand, StandardJournal
 from inventory.services.imports import opening_import
 from inventory.services.journals import LineInput, journal_create, journal_line_add, journal_post
 from inventory.services.standard_journals import standard_journal_recall, standard_journal_save
-from ledger.errors import DomainError
 from ledger.models import FiscalPeriod, Voucher
 
 D = Decimal

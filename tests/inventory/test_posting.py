@@ -13,6 +13,7 @@ import pytest
 from factories import AccountFactory, ItemFactory, WarehouseFactory
 
 from closing.models import ClosingRun
+from common.errors import DomainError
 from inventory.models import (
     CostDimension,
     InventoryTransaction,
@@ -24,7 +25,6 @@ from inventory.models import (
 )
 from inventory.services.journals import LineInput, journal_create, journal_line_add, journal_line_delete, journal_post
 from inventory.services.posting import posting_session
-from ledger.errors import DomainError
 from ledger.models import FiscalPeriod, MainAccount, Voucher, VoucherLine
 from ledger.selectors import trial_balance
 

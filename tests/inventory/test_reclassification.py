@@ -20,10 +20,10 @@ import pytest
 from django.core.management import call_command
 from factories import ItemFactory, SiteFactory, WarehouseFactory
 
+from common.errors import DomainError
 from inventory.models import InventoryTransaction, Item, Journal, OnHand, SourceType
 from inventory.services.journals import LineInput, journal_create, journal_line_add, journal_post, journal_validate
 from inventory.services.posting import posting_session
-from ledger.errors import DomainError
 from ledger.models import Voucher
 from ledger.selectors import trial_balance
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 from factories import ItemFactory, WarehouseFactory
 
+from common.errors import DomainError
 from inventory.models import CostDimension, InventoryTransaction, Item, OnHand, SourceType
 from inventory.services.posting import posting_session, running_average
-from ledger.errors import DomainError
 
 D = Decimal
 

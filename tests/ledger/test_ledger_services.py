@@ -9,9 +9,9 @@ import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from factories import ItemFactory
 
+from common.errors import DomainError
 from inventory.models import Journal
 from inventory.services.journals import LineInput, journal_create, journal_line_add, journal_line_delete
-from ledger.errors import DomainError
 from ledger.models import AuditEntry, Voucher, VoucherLine
 from ledger.selectors import account_statement, trial_balance, unbalanced_vouchers
 from ledger.services import LineSpec, audit_record, number_block, number_next, voucher_post

@@ -17,6 +17,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from common.errors import DomainError
 from common.spreadsheets import CsvWriter, XlsxWriter, cell_unescape, csv_cell
 from inventory.selectors import EXPORT_COLUMNS
 from inventory.services.counting import (
@@ -26,7 +27,6 @@ from inventory.services.counting import (
     counting_import_csv,
     counting_journal_create,
 )
-from ledger.errors import DomainError
 from ledger.models import VoucherLine
 from reports.exports import (
     VOUCHER_FEED_COLUMNS,

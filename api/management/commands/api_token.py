@@ -2,7 +2,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from api.services import token_create
-from ledger.errors import DomainError
+from common.errors import DomainError
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from django.core.management.base import CommandError
 
 from closing import jobs, services
 from closing.models import ClosingRun
-from ledger.errors import DomainError
+from common.errors import DomainError
 
 
 def parse_amount(value: str | None, name: str) -> Decimal:

@@ -4,8 +4,8 @@ from closing import selectors
 from closing.management.commands._common import parse_amount
 from closing.models import Specification
 from closing.services.adjustments import OnHandChange, on_hand_adjust
+from common.errors import DomainError
 from inventory.models import Item, Warehouse
-from ledger.errors import DomainError
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from django.utils import timezone
 from closing.management.commands._common import parse_amount
 from closing.models import Specification
 from closing.services.adjustments import TransactionChange, transaction_adjust
-from ledger.errors import DomainError
+from common.errors import DomainError
 
 
 class Command(BaseCommand):

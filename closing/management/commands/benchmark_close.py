@@ -11,9 +11,9 @@ from closing import services
 from closing.benchmark import baseline_query, history_generate, run_to_end, timed
 from closing.models import ClosingRun, InventoryParameters
 from closing.signals import run_ended, run_ends_unannounced
+from common.errors import DomainError
 from inventory.models import Item
 from inventory.services.company import company_bootstrap
-from ledger.errors import DomainError
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from closing import services
 from closing.management.commands._common import start_and_follow
 from closing.models import ClosingRun, InventoryParameters, Specification
-from ledger.errors import DomainError
+from common.errors import DomainError
 
 
 class Command(BaseCommand):

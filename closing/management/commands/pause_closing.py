@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from closing import services
-from ledger.errors import DomainError
+from common.errors import DomainError
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from closing import jobs, services
 from closing.management.commands._common import progress_printer, summary
-from ledger.errors import DomainError
+from common.errors import DomainError
 
 
 class Command(BaseCommand):

@@ -22,9 +22,9 @@ from closing.benchmark import run_to_end, timed
 from closing.models import ClosingRun
 from closing.selectors import latest_close
 from closing.signals import run_ends_unannounced
+from common.errors import DomainError
 from config.roles import AUDITOR
 from inventory.models import InventoryTransaction, Item, ItemGroup
-from ledger.errors import DomainError
 from ledger.models import MainAccount
 from reports.models import BookCheck
 from reports.services import book_check_perform, book_check_request

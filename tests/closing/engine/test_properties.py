@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from closing.engine import DimensionResult, OpenTxn, ValuationMethod, close_dimension
-from ledger.money import ZERO, round_amount
+from common.money import ZERO, round_amount
 
 START = date(2024, 1, 1)
 QUANTITIES = [Decimal(q) for q in ("1", "1", "2", "3", "5", "0.5", "1.25", "0.333333", "7")]
