@@ -331,3 +331,13 @@ def adjustable_transactions() -> QuerySet[InventoryTransaction]:
     return (open_receipts().filter(qty_settled=0, transfer_issue__isnull=True)
             .select_related("item", "item__item_group", "site", "warehouse")
             .order_by("-date_financial", "-id"))
+
+
+def transaction_closing_history(*, transaction: InventoryTransaction) -> dict:
+    """Every settlement and adjustment that touched this transaction, newest run first: the answer
+    to "why does this issue cost what it costs"."""
+    settlements = Settlement.objects.filter(issue=transaction) | Settlement.objects.filter(receipt=transaction)
+    return {
+        "settlements": settlements.select_related("run", "issue", "receipt").order_by("-run_id", "id"),
+        "adjustments": CostAdjustment.objects.filter(transaction=transaction).select_related("run").order_by("-run_id", "id"),
+    }

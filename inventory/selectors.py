@@ -105,18 +105,6 @@ def counting_due(*, on, counting_period: CountingPeriod | None = None) -> list[I
     return counting_period_due(on=on, counting_period=counting_period)
 
 
-def transaction_closing_history(*, transaction: InventoryTransaction) -> dict:
-    """Every settlement and adjustment that touched this transaction, newest run first: the answer
-    to "why does this issue cost what it costs"."""
-    from closing.models import CostAdjustment, Settlement  # closing builds on inventory
-
-    settlements = Settlement.objects.filter(issue=transaction) | Settlement.objects.filter(receipt=transaction)
-    return {
-        "settlements": settlements.select_related("run", "issue", "receipt").order_by("-run_id", "id"),
-        "adjustments": CostAdjustment.objects.filter(transaction=transaction).select_related("run").order_by("-run_id", "id"),
-    }
-
-
 EXPORT_COLUMNS = ["ref", "item", "site", "warehouse", "date_physical", "date_financial", "qty", "status",
                   "cost_amount_physical", "cost_amount_posted", "cost_amount_adjustment", "cost_amount", "value_open"]
 

@@ -11,6 +11,7 @@ from django.views.generic import DetailView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from closing.selectors import transaction_closing_history
 from common.errors import DomainError
 from common.money import ZERO, to_decimal
 from common.table_exports import SafeExportMixin
@@ -124,7 +125,7 @@ class TransactionDetailView(PermissionRequired, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["vouchers"] = vouchers_of_transaction(transaction=self.object)
-        context.update(selectors.transaction_closing_history(transaction=self.object))
+        context.update(transaction_closing_history(transaction=self.object))
         return context
 
 

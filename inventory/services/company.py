@@ -8,7 +8,6 @@ from decimal import Decimal
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 
-from closing.models import InventoryParameters
 from common.money import round_amount
 from config.roles import ACCOUNTANT, AUDITOR, CLERK
 from inventory.models import (
@@ -22,6 +21,7 @@ from inventory.models import (
     Warehouse,
 )
 from inventory.services.posting import posting_session
+from inventory.signals import company_bootstrapped
 from ledger.models import FiscalPeriod, MainAccount
 from ledger.services import audit_record, fiscal_year_ensure
 
@@ -90,7 +90,7 @@ def company_bootstrap(*, today: date, user=None) -> dict[str, int]:
             # fiscal_year_ensure returns the year's periods whether it made them or found them.
             existing = FiscalPeriod.objects.filter(start_date__year=year).count()
             created["periods"] += len(fiscal_year_ensure(year=year)) - existing
-        InventoryParameters.load()
+        company_bootstrapped.send(sender="inventory")
         audit_record(user=user, action="company.bootstrap", object_type="company", object_id="-", **created)
     return created
 

@@ -38,6 +38,7 @@ from inventory.models import (
     Warehouse,
 )
 from inventory.services.posting_gate import posting_gate_enter
+from inventory.signals import closed_until
 from ledger.models import MainAccount, Voucher
 from ledger.services import LineSpec, PeriodGuard, VoucherDraft, number_block, vouchers_write
 
@@ -58,9 +59,7 @@ OFFSET_BY_SOURCE = {
 def inventory_closed_until() -> date | None:
     """The latest date inventory is closed on: the date of the newest close that is not cancelled,
     from the moment it is started (so nothing slips in while it runs)."""
-    from closing.selectors import closing_lock_date  # closing depends on inventory, not the reverse
-
-    return closing_lock_date()
+    return closed_until()
 
 
 def running_average(*, item: Item, dimension: CostDimension) -> Decimal:
