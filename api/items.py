@@ -24,7 +24,6 @@ from api.base import (
 from api.permissions import require
 from api.rows import csv_row, service_errors
 from api.transactions import ERRORS, UNIQUE_VIOLATIONS
-from common.money import ZERO, round_unit_cost
 from inventory import selectors as inventory_selectors
 from inventory.models import Item
 from inventory.services import imports
@@ -69,10 +68,11 @@ def _item_detail(item: Item) -> dict:
         "on_hand": {"physical_qty": number_text(totals["physical_qty"]), "financial_qty": number_text(financial_qty),
                     "financial_value": amount_text(totals["financial_value"]),
                     "physical_value": amount_text(totals["physical_value"])},
-        # The item's average over all its financial dimensions; each dimension's own running average
-        # (the one its next issue is costed at) is in `dimensions`.
-        "running_average": number_text(round_unit_cost(totals["financial_value"] / financial_qty))
-        if financial_qty > ZERO else None,
+        # The item's running average over all its dimensions (the rule of inventory/averages.py, on
+        # the item's totals); each dimension's own, the one its next issue is costed at, is in
+        # `dimensions`. None while nothing is on hand to average.
+        "running_average": number_text(average) if (average := inventory_selectors.item_running_average(
+            item=item, totals=totals)) is not None else None,
         "dimensions": [{"site": row["dimension"].site.code,
                         "warehouse": row["dimension"].warehouse.code if row["dimension"].warehouse_id else None,
                         "tracking_number": row["dimension"].tracking_number,

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db.models import Count, Q, QuerySet, Sum
 
 from common.money import ZERO, plain_number, round_unit_cost
+from inventory import averages
 from inventory.models import (
     CostDimension,
     CountingHistory,
@@ -52,6 +53,20 @@ def item_cost_dimensions(*, item: Item) -> list[dict]:
         rows.append({"dimension": dimension,
                      "running_average": round_unit_cost(running_average(item=item, dimension=dimension))})
     return rows
+
+
+def item_running_average(*, item: Item, totals: dict[str, Decimal]) -> Decimal | None:
+    """The item's running average over all its dimensions (the posting rule, inventory/averages.py,
+    on `item_totals`), rounded to a unit cost; None while nothing is on hand to average."""
+    basis = {name: totals[name] or ZERO for name in ("financial_qty", "financial_value", "physical_qty", "physical_value")}
+    group = item.model_group
+    quantity, _value = averages.average_basis(valuation_method=group.valuation_method,
+                                              include_physical_value=group.include_physical_value, **basis)
+    if quantity <= ZERO:
+        return None
+    return round_unit_cost(averages.running_average(
+        valuation_method=group.valuation_method, include_physical_value=group.include_physical_value,
+        default_cost_price=item.default_cost_price, **basis))
 
 
 def item_totals(*, item: Item) -> dict[str, Decimal]:

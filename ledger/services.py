@@ -71,19 +71,28 @@ class PeriodGuard:
                 return period
         return None
 
-    def check(self, posting_date: date) -> None:
+    def problems(self, posting_date: date) -> list[str]:
+        """The fiscal-calendar rule for one posting date, without writing: a year with no periods
+        at all is fine (posting creates its calendar, open); otherwise an open period must cover
+        the date."""
         period = self.period_for(posting_date)
-        if period is None and not any(p.start_date.year == posting_date.year for p in self._load()):
+        if period is None:
+            if any(p.start_date.year == posting_date.year for p in self._load()):
+                return [f"No fiscal period covers {posting_date:%Y-%m-%d}: add one in the fiscal calendar."]
+            return []
+        if period.status != FiscalPeriod.Status.OPEN:
+            return [f"Fiscal period {period.name} is {period.get_status_display().lower()}: "
+                    f"nothing can be posted on {posting_date:%Y-%m-%d}."]
+        return []
+
+    def check(self, posting_date: date) -> None:
+        """Raise the first problem; create the calendar of a year that has none."""
+        problems = self.problems(posting_date)
+        if problems:
+            raise DomainError(problems[0])
+        if self.period_for(posting_date) is None:
             fiscal_year_ensure(year=posting_date.year)
             self._periods = None
-            period = self.period_for(posting_date)
-        if period is None:
-            raise DomainError(f"No fiscal period covers {posting_date:%Y-%m-%d}: add one in the fiscal calendar.")
-        if period.status != FiscalPeriod.Status.OPEN:
-            raise DomainError(
-                f"Fiscal period {period.name} is {period.get_status_display().lower()}: "
-                f"nothing can be posted on {posting_date:%Y-%m-%d}."
-            )
 
 
 @dataclass

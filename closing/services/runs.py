@@ -52,10 +52,9 @@ def check_request(request: RunRequest) -> dict:
         raise DomainError(
             f"Inventory is already closed up to {previous.date:%Y-%m-%d} ({previous.number}): choose a date after it.",
             field="date")
-    period = PeriodGuard().period_for(request.date)
-    if period is not None and period.status != period.Status.OPEN:
-        raise DomainError(f"Fiscal period {period.name} is {period.get_status_display().lower()}: "
-                          f"nothing can be posted on {request.date:%Y-%m-%d}.", field="date")
+    problems = PeriodGuard().problems(request.date)
+    if problems:
+        raise DomainError(problems[0], field="date")
     selection = {}
     if request.run_type == ClosingRun.RunType.RECALCULATION and (request.items or request.item_groups):
         known_items = set(Item.objects.filter(number__in=request.items).values_list("number", flat=True))

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from common.money import AMOUNT_FIELD, QUANTITY_FIELD, UNIT_COST_FIELD
-from inventory.rules import item_number_problems
+from inventory.rules import Tracking, item_number_problems
 from ledger.models import MainAccount
 
 
@@ -163,10 +163,7 @@ class Item(models.Model):
         ITEM = "item", "Item"
         SERVICE = "service", "Service"
 
-    class Tracking(models.TextChoices):
-        NONE = "none", "None"
-        LOT = "lot", "Lot (batch) with expiry date"
-        SERIAL = "serial", "Serial number"
+    Tracking = Tracking
 
     number = models.CharField(max_length=40, unique=True, validators=[validate_item_number])
     name = models.CharField(max_length=200)

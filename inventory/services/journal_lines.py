@@ -9,10 +9,10 @@ from decimal import Decimal
 from django.db import transaction
 
 from common.errors import DomainError
-from common.money import ZERO
+from inventory import rules
 from inventory.models import Item, Journal, JournalLine, Site, Warehouse
-from inventory.services.posting import inventory_closed_until
-from ledger.models import FiscalPeriod, MainAccount
+from inventory.services.posting import inventory_closed_until, posting_date_problems
+from ledger.models import MainAccount
 from ledger.services import PeriodGuard, audit_record, number_next
 
 NEEDS_OFFSET_ACCOUNT = (Journal.JournalType.MOVEMENT, Journal.JournalType.OPENING)
@@ -58,39 +58,18 @@ def line_input(line: JournalLine) -> LineInput:
 
 def tracking_problems(*, item: Item, tracking_number: str, expiry_date: date | None, qty: Decimal | None,
                       number_required: bool = True) -> list[str]:
-    """The item tracking rules of the posting services (PostingSession._check_tracking), said per
-    line before anything is posted."""
-    problems = []
-    if expiry_date and item.tracking != Item.Tracking.LOT:
-        problems.append(f"{item.number} is not lot-tracked: it has no expiry date")
-    if item.tracking == Item.Tracking.NONE:
-        if tracking_number:
-            problems.append(f"{item.number} is not lot- or serial-tracked: leave the lot/serial number empty")
-    elif not tracking_number and number_required:
-        problems.append(f"{item.number} is {item.tracking}-tracked: enter its {item.tracking} number")
-    if item.tracking == Item.Tracking.SERIAL and qty is not None and qty not in (ZERO, Decimal(1)):
-        problems.append(f"{item.number} is serial-numbered: one unit per serial number")
-    return problems
+    """The item tracking rules (inventory/rules.py) of one line, said before anything is posted."""
+    return [problem for _field, problem in rules.tracking_problems(
+        item_number=item.number, tracking=item.tracking, tracking_number=tracking_number, expiry_date=expiry_date,
+        qty=qty, number_required=number_required)]
 
 
 def date_problems(dates: list[date]) -> list[str]:
-    """The posting date rules (closing lock date, fiscal periods), checked without posting: the
-    same messages the posting services give."""
-    problems = []
-    closed_until = inventory_closed_until()
-    guard = PeriodGuard()
-    for on in sorted(set(dates)):
-        if closed_until is not None and on <= closed_until:
-            problems.append(f"Inventory is closed up to {closed_until:%Y-%m-%d}: nothing can be posted on "
-                            f"{on:%Y-%m-%d}. Post on a later date or reverse the close.")
-            continue
-        period = guard.period_for(on)
-        if period is not None and period.status != FiscalPeriod.Status.OPEN:
-            problems.append(f"Fiscal period {period.name} is {period.get_status_display().lower()}: "
-                            f"nothing can be posted on {on:%Y-%m-%d}.")
-        elif period is None and FiscalPeriod.objects.filter(start_date__year=on.year).exists():
-            problems.append(f"No fiscal period covers {on:%Y-%m-%d}: add one in the fiscal calendar.")
-    return problems
+    """The posting date rules (inventory/services/posting.py) for every date of a journal or file,
+    checked without posting: the same messages the posting services give."""
+    closed_until, guard = inventory_closed_until(), PeriodGuard()
+    return [problem for on in sorted(set(dates))
+            for problem in posting_date_problems(on, closed_until=closed_until, periods=guard)]
 
 
 def line_error(line: JournalLine, error: DomainError) -> DomainError:

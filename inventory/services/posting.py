@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from common.bulk import copy_models, set_columns
 from common.errors import DomainError
 from common.money import ZERO, amount_for, round_amount
+from inventory import averages
 from inventory.models import (
     CostDimension,
     InventoryTransaction,
@@ -37,6 +38,7 @@ from inventory.models import (
     ValuationMethod,
     Warehouse,
 )
+from inventory.rules import tracking_problems
 from inventory.services.posting_gate import posting_gate_enter
 from inventory.signals import closed_until
 from ledger.models import MainAccount, Voucher
@@ -62,20 +64,24 @@ def inventory_closed_until() -> date | None:
     return closed_until()
 
 
+def posting_date_problems(on: date, *, closed_until: date | None, periods: PeriodGuard) -> list[str]:
+    """The posting-date rules, once for every caller: nothing on or before the date inventory is
+    closed up to, and an open fiscal period (ledger's rule). Posting raises the first problem;
+    journals and imports list them before posting."""
+    if closed_until is not None and on <= closed_until:
+        return [f"Inventory is closed up to {closed_until:%Y-%m-%d}: nothing can be posted on {on:%Y-%m-%d}. "
+                f"Post on a later date or reverse the close."]
+    return periods.problems(on)
+
+
 def running_average(*, item: Item, dimension: CostDimension) -> Decimal:
-    """docs/domain.md §1.1: (financial + physical with IPV) amount / quantity; a zero or negative
-    quantity, or a negative amount, falls back to the item's default cost price. Moving average
-    always counts physical receipts; standard cost is always the standard. Unrounded: postings
-    round quantity x price, pages round the price for display."""
-    method = item.model_group.valuation_method
-    if method == ValuationMethod.STANDARD_COST:
-        return item.default_cost_price
-    include_physical = item.model_group.include_physical_value or method == ValuationMethod.MOVING_AVERAGE
-    quantity = dimension.financial_qty + (dimension.physical_qty if include_physical else ZERO)
-    value = dimension.financial_value + (dimension.physical_value if include_physical else ZERO)
-    if quantity <= ZERO or value < ZERO:
-        return item.default_cost_price
-    return value / quantity
+    """The running average (inventory/averages.py) of one financial dimension."""
+    group = item.model_group
+    return averages.running_average(
+        valuation_method=group.valuation_method, include_physical_value=group.include_physical_value,
+        default_cost_price=item.default_cost_price, financial_qty=dimension.financial_qty,
+        financial_value=dimension.financial_value, physical_qty=dimension.physical_qty,
+        physical_value=dimension.physical_value)
 
 
 @dataclass(frozen=True)
@@ -114,11 +120,9 @@ class PostingSession:
         return self._closed_until
 
     def check_date(self, posting_date: date) -> None:
-        if self.closed_until is not None and posting_date <= self.closed_until:
-            raise DomainError(
-                f"Inventory is closed up to {self.closed_until:%Y-%m-%d}: nothing can be posted on "
-                f"{posting_date:%Y-%m-%d}. Post on a later date or reverse the close."
-            )
+        problems = posting_date_problems(posting_date, closed_until=self.closed_until, periods=self.periods)
+        if problems:
+            raise DomainError(problems[0])
         self.periods.check(posting_date)
 
     # -- locking ----------------------------------------------------------------------------
@@ -169,9 +173,10 @@ class PostingSession:
         """Signed (negative) cost of issuing `qty` units now. Issuing exactly what is on hand takes
         exactly its value, so no rounding residue is left behind."""
         method = item.model_group.valuation_method
-        include_physical = item.model_group.include_physical_value or method == ValuationMethod.MOVING_AVERAGE
-        on_hand_qty = dimension.financial_qty + (dimension.physical_qty if include_physical else ZERO)
-        on_hand_value = dimension.financial_value + (dimension.physical_value if include_physical else ZERO)
+        on_hand_qty, on_hand_value = averages.average_basis(
+            valuation_method=method, include_physical_value=item.model_group.include_physical_value,
+            financial_qty=dimension.financial_qty, financial_value=dimension.financial_value,
+            physical_qty=dimension.physical_qty, physical_value=dimension.physical_value)
         if method != ValuationMethod.STANDARD_COST and qty == on_hand_qty and on_hand_value >= ZERO:
             return -on_hand_value
         return -amount_for(qty, self.running_average(item, dimension))
@@ -402,8 +407,6 @@ class PostingSession:
     def _check_item_and_qty(self, item: Item, qty: Decimal, what: str) -> None:
         if qty <= ZERO:
             raise DomainError(f"The quantity of an {what} of {item.number} must be greater than zero.", field="qty")
-        if item.tracking == Item.Tracking.SERIAL and qty != 1:
-            raise DomainError(f"{item.number} is serial-numbered: post one unit per serial number.", field="qty")
 
     def _check_tracking(self, item: Item, qty: Decimal, *, receipt: bool, site: Site, warehouse: Warehouse,
                         tracking_number: str, expiry_date: date | None = None) -> None:
@@ -411,19 +414,14 @@ class PostingSession:
         tracked item always names its number, only lots have an expiry date, a serial number is on
         hand at most once (received once, issued once) and only what is on hand in a lot or under a
         serial number can be issued from it. Untracked items carry neither."""
+        problems = tracking_problems(item_number=item.number, tracking=item.tracking, tracking_number=tracking_number,
+                                     expiry_date=expiry_date, qty=qty)
+        if problems:
+            field, problem = problems[0]
+            raise DomainError(f"{problem}.", field=field)
         if item.tracking == Item.Tracking.NONE:
-            if tracking_number:
-                raise DomainError(f"{item.number} is not lot- or serial-tracked: leave the lot/serial number empty.",
-                                  field="tracking_number")
-            if expiry_date:
-                raise DomainError(f"{item.number} is not lot-tracked: it has no expiry date.", field="expiry_date")
             return
         kind = "lot" if item.tracking == Item.Tracking.LOT else "serial"
-        if not tracking_number:
-            raise DomainError(f"{item.number} is tracked by {kind} number: enter its {kind} number.",
-                              field="tracking_number")
-        if expiry_date and item.tracking != Item.Tracking.LOT:
-            raise DomainError(f"{item.number} is not lot-tracked: it has no expiry date.", field="expiry_date")
         label = f"{'Lot' if kind == 'lot' else 'Serial number'} {tracking_number} of {item.number}"
         if receipt:
             if item.tracking == Item.Tracking.SERIAL:

@@ -103,9 +103,9 @@ def test_it_refuses_an_opening_file_with_any_bad_row_and_creates_nothing(catalog
         "opening.csv: line 5: qty must be greater than zero: opening entries are receipts",
         "opening.csv: line 6: missing unit_cost: an opening entry needs one",
         "opening.csv: line 7: BOLT is not lot-tracked: it has no expiry date",
-        "opening.csv: line 8: PAINT is lot-tracked: enter its lot number",
+        "opening.csv: line 8: PAINT is tracked by lot number: enter its lot number",
         "opening.csv: line 10: serial number SN-1 of DRILL is already on line 9",
-        "opening.csv: line 11: DRILL is serial-numbered: one unit per serial number",
+        "opening.csv: line 11: DRILL is serial-numbered: post one unit per serial number",
     ]
     assert not Journal.objects.exists() and not InventoryTransaction.objects.exists()
 

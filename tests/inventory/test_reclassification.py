@@ -164,7 +164,7 @@ def test_it_refuses_bad_reclassification_lines_with_a_message_on_the_line(paint,
         "a reclassification quantity must be positive (it moves what is on hand)"]
     assert refused(unit_cost=D("1.00"), to_tracking_number="L-2") == [
         "a reclassification keeps the value of what it moves: leave the unit cost empty"]
-    assert refused(tracking_number="", to_tracking_number="L-2") == ["PAINT is lot-tracked: enter its lot number"]
+    assert refused(tracking_number="", to_tracking_number="L-2") == ["PAINT is tracked by lot number: enter its lot number"]
     assert journal.lines.count() == 0
     journal_line_add(journal=journal, line=LineInput(date=jan(10), item=paint, qty=D("9"), site=company.site,
                                                      warehouse=places["main"], tracking_number="L-1",
