@@ -16,7 +16,6 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
 from api.base import ApiView
-from reports import jobs
 from reports.exports import (
     KIND_CHOICES,
     KINDS,
@@ -89,7 +88,7 @@ class ExportCreateView(ApiView):
             raise PermissionDenied(f"Your role does not allow the {kind.title.lower()} export.")
         params = {name: value for name, value in request.data.items() if name not in ("kind", "format")}
         job = export_job_create(kind=kind.name, fmt=serializer.validated_data["format"], params=params,
-                                user=request.user, enqueue=jobs.enqueue_export_job)
+                                user=request.user)
         return Response({"id": job.pk, "url": request.build_absolute_uri(reverse("api:export_detail", args=[job.pk]))},
                         status=status.HTTP_202_ACCEPTED)
 

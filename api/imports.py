@@ -18,7 +18,7 @@ from rest_framework.response import Response
 
 from api.permissions import require
 from common.errors import DomainError
-from inventory import jobs, selectors
+from inventory import selectors
 from inventory.models import ImportJob
 from inventory.services import import_jobs
 from ledger.models import MainAccount
@@ -120,7 +120,7 @@ class ImportCreateView(GenericAPIView):
             raise PermissionDenied("Your role does not allow posting journals: import without post, or ask an accountant.")
         try:
             job = import_jobs.import_job_create(
-                kind=data["kind"], uploaded_file=data["file"], user=request.user, enqueue=jobs.enqueue_import_job,
+                kind=data["kind"], uploaded_file=data["file"], user=request.user,
                 posting_date=data.get("date"), offset_account=data.get("offset_account"),
                 description=data.get("description", ""), post=data["post"])
         except import_jobs.ImportTooLarge as error:

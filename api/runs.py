@@ -24,7 +24,7 @@ from api.base import (
 )
 from api.permissions import require
 from api.transactions import ERRORS
-from closing import jobs, selectors, services
+from closing import selectors, services
 from closing.models import (
     ClosingLog,
     ClosingRun,
@@ -176,7 +176,7 @@ class RunsView(ApiView):
         try:
             if form.validated_data["preview"]:
                 return Response(_preview_document(services.closing_preview(request=form.run_request()), form.validated_data))
-            run = services.closing_start(request=form.run_request(), user=request.user, enqueue=jobs.enqueue)
+            run = services.closing_start(request=form.run_request(), user=request.user)
         except DomainError as error:
             return _refused(error)
         return Response({"id": run.pk, "status": api_status(run),
@@ -218,7 +218,7 @@ class RunResumeView(ApiView):
             return errors_response([{"field": None, "message": f"{run.number} is {api_status(run)}: only a paused or "
                                                                "failed run is resumed."}], status=status.HTTP_409_CONFLICT)
         try:
-            run = services.closing_resume(user=request.user, enqueue=jobs.enqueue, run_id=run.pk)
+            run = services.closing_resume(user=request.user, run_id=run.pk)
         except DomainError as error:
             return _refused(error)
         return Response(run_document(run, request))

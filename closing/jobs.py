@@ -1,15 +1,15 @@
 """RQ jobs: thin, idempotent, taking ids. Each claims its unit of work in the database and calls a
 service; the queue can be lost and rebuilt (resume) without losing anything."""
 
+from closing import queue as steps
 from closing import services
 from closing.models import ClosingBundle, ClosingRun
-from closing.queue import QUEUE, enqueue
 
-__all__ = ["QUEUE", "coordinate", "enqueue", "finalize", "process_bundle"]
+__all__ = ["coordinate", "finalize", "process_bundle"]
 
 
 def coordinate(run_id: int) -> None:
-    services.run_coordinate(run_id=run_id, enqueue=enqueue)
+    services.run_coordinate(run_id=run_id)
 
 
 def process_bundle(bundle_id: int) -> str:
@@ -17,7 +17,7 @@ def process_bundle(bundle_id: int) -> str:
     run_id = ClosingBundle.objects.values_list("run_id", flat=True).get(pk=bundle_id)
     run = ClosingRun.objects.get(pk=run_id)
     if run.status == ClosingRun.Status.RUNNING and not run.bundles.exclude(status=ClosingBundle.Status.DONE).exists():
-        enqueue("finalize", run_id)
+        steps.enqueue("finalize", run_id)
     return outcome
 
 

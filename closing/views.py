@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
-from closing import jobs, selectors, services
+from closing import selectors, services
 from closing.filters import AdjustableTransactionFilter, LogFilter, RunFilter
 from closing.forms import (
     AdjustmentPostingForm,
@@ -128,7 +128,7 @@ def _run_dialog(request: HttpRequest, form_class, *, initial: dict, template: st
             if request.POST.get("action") == "preview":
                 preview = services.closing_preview(request=form.run_request())
             else:
-                run = services.closing_start(request=form.run_request(), user=request.user, enqueue=jobs.enqueue)
+                run = services.closing_start(request=form.run_request(), user=request.user)
                 messages.success(request, f"{run.get_run_type_display()} {run.number} up to {run.date:%Y-%m-%d} queued.")
                 return redirect(run)
         except DomainError as error:
@@ -207,7 +207,7 @@ def run_resume(request: HttpRequest, pk: int) -> HttpResponse:
                                 f"that has stopped moving, is resumed.")
         return redirect(run)
     try:
-        run = services.closing_resume(user=request.user, enqueue=jobs.enqueue, run_id=run.pk)
+        run = services.closing_resume(user=request.user, run_id=run.pk)
     except DomainError as error:
         messages.error(request, error.message)
     else:

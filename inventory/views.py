@@ -17,7 +17,7 @@ from common.money import ZERO, to_decimal
 from common.table_exports import SafeExportMixin
 from config.permissions import PermissionRequired, require_permission
 from config.roles import POST_JOURNAL
-from inventory import jobs, selectors
+from inventory import selectors
 from inventory.filters import ItemFilter, JournalFilter, ModelGroupFilter, StandardJournalFilter, TransactionFilter
 from inventory.forms import (
     CountImportForm,
@@ -478,7 +478,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             return render(request, "403.html", status=403)
         try:
             job = import_jobs.import_job_create(
-                kind=data["kind"], uploaded_file=data["file"], user=request.user, enqueue=jobs.enqueue_import_job,
+                kind=data["kind"], uploaded_file=data["file"], user=request.user,
                 posting_date=data.get("date"), offset_account=data.get("offset_account"), post=data["post"])
         except import_jobs.ImportTooLarge as error:
             form.add_error("file", error.message)

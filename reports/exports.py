@@ -36,6 +36,7 @@ from ledger.filters import AccountFilter, VoucherFilter
 from ledger.models import MainAccount, VoucherLine
 from ledger.services import audit_record
 from ledger.tables import AccountTable, StatementTable, TrialBalanceTable, VoucherTable
+from reports import queue as job_queue
 from reports import selectors
 from reports.filters import InventoryValueFilter
 from reports.models import ExportJob
@@ -284,10 +285,9 @@ def export_params_clean(*, kind: str, params: dict) -> dict[str, str]:
     return cleaned
 
 
-def export_job_create(*, kind: str, fmt: str, params: dict, user: AbstractBaseUser,
-                      enqueue: Callable[[int], None]) -> ExportJob:
+def export_job_create(*, kind: str, fmt: str, params: dict, user: AbstractBaseUser, queue: bool = True) -> ExportJob:
     """Queue an export for `user` (who must hold the kind's permission: the caller checks it, as its
-    page does); `enqueue` (reports.jobs.enqueue_export_job) is called with its id once committed."""
+    page does), for a worker once committed (`queue=False`: the caller runs it)."""
     cleaned = export_params_clean(kind=kind, params=params)
     found = KINDS[kind]
     if fmt not in found.formats:
@@ -299,13 +299,14 @@ def export_job_create(*, kind: str, fmt: str, params: dict, user: AbstractBaseUs
         job = ExportJob.objects.create(kind=kind, format=fmt, params=cleaned, file_name=found.file_name(cleaned, fmt),
                                        created_by=user)
         audit_record(user=user, action="export.queued", obj=job, kind=kind, format=fmt, params=cleaned)
-        transaction.on_commit(lambda: _enqueue(job.pk, enqueue))
+        if queue:
+            transaction.on_commit(lambda: _enqueue(job.pk))
     return job
 
 
-def _enqueue(job_id: int, enqueue: Callable[[int], None]) -> None:
+def _enqueue(job_id: int) -> None:
     try:
-        enqueue(job_id)
+        job_queue.enqueue_export_job(job_id)
     except Exception as error:  # Redis away: the job says so instead of waiting forever
         logger.exception("Export %s could not be queued", job_id)
         ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.QUEUED).update(

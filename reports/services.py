@@ -2,7 +2,6 @@
 checks asked for on demand (queued, performed by a worker, kept)."""
 
 import logging
-from collections.abc import Callable
 from datetime import date
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -14,6 +13,7 @@ from closing.models import ClosingRun
 from common.errors import DomainError
 from ledger.models import VoucherLine
 from ledger.services import audit_record
+from reports import queue as job_queue
 from reports.checks import CHECK_COUNT, BooksCheck, books_check
 from reports.models import BookCheck
 from reports.selectors import inventory_account_ids
@@ -42,8 +42,9 @@ def run_checks_record(*, run_id: int) -> BooksCheck:
 UNFINISHED_PER_USER = 3
 
 
-def book_check_request(*, as_of: date | None, user: AbstractBaseUser | None, enqueue: Callable[[int], None]) -> BookCheck:
-    """Queue the book checks (as of a date) for a worker; `enqueue` is called once committed. Asked
+def book_check_request(*, as_of: date | None, user: AbstractBaseUser | None, queue: bool = True) -> BookCheck:
+    """Queue the book checks (as of a date) for a worker once committed (`queue=False`: the caller
+    runs them). Asked
     again while the same check (same date) waits or runs, it is that check, not a second one; a
     check lost by its worker is recorded as failed first (BookCheck.LOST_AFTER). A user with
     UNFINISHED_PER_USER checks of other dates waiting or running is refused."""
@@ -65,13 +66,14 @@ def book_check_request(*, as_of: date | None, user: AbstractBaseUser | None, enq
         except IntegrityError:  # someone asked for the same check a moment ago (one_unfinished_book_check_per_date)
             return BookCheck.objects.get(status__in=BookCheck.UNFINISHED, as_of=as_of)
         audit_record(user=user, action="books.check", obj=check, as_of=as_of.isoformat() if as_of else None)
-        transaction.on_commit(lambda: _enqueue(check.pk, enqueue))
+        if queue:
+            transaction.on_commit(lambda: _enqueue(check.pk))
     return check
 
 
-def _enqueue(check_id: int, enqueue: Callable[[int], None]) -> None:
+def _enqueue(check_id: int) -> None:
     try:
-        enqueue(check_id)
+        job_queue.enqueue_book_check(check_id)
     except Exception as error:
         logger.exception("Book check %s could not be queued", check_id)
         BookCheck.objects.filter(pk=check_id, status=BookCheck.Status.QUEUED).update(

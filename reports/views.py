@@ -17,7 +17,7 @@ from config.permissions import PermissionRequired, require_permission
 from inventory.models import InventoryTransaction, Item, ItemGroup
 from ledger.models import MainAccount
 from ledger.tables import export_response
-from reports import exports, jobs, selectors, services
+from reports import exports, selectors, services
 from reports.charts import Series, line_chart_svg
 from reports.filters import AsOfForm, InventoryValueFilter
 from reports.models import BookCheck, ExportJob
@@ -135,7 +135,7 @@ def book_checks(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 check = services.book_check_request(as_of=form.cleaned_data.get("as_of"), user=request.user,
-                                                    enqueue=jobs.enqueue_book_check)
+                                                    )
             except DomainError as error:
                 form.add_error(None, error.message)
                 return _book_checks_page(request, form=form, status=429)
@@ -204,7 +204,7 @@ def export_start(request: HttpRequest) -> HttpResponse:
     params = {name: request.GET[name] for name in kind.params if request.GET.get(name)}
     try:
         job = exports.export_job_create(kind=kind.name, fmt=fmt, params=params, user=request.user,
-                                        enqueue=jobs.enqueue_export_job)
+                                        )
     except DomainError as error:
         return render(request, "reports/export_job.html", {"job": None, "error": error.message,
                                                            "recent": _recent_exports(request)}, status=400)

@@ -27,7 +27,6 @@ from closing.services.preview import Preview, closing_preview
 from closing.services.reversal import closing_reverse
 from closing.services.runs import (
     ANOTHER_RUN,
-    Enqueue,
     RunRequest,
     closing_lock,
     closing_start,
@@ -35,7 +34,7 @@ from closing.services.runs import (
 from closing.services.watch import run_watch
 
 __all__ = [
-    "ANOTHER_RUN", "PARAMETER_FIELDS", "Enqueue", "Preview", "RunRequest", "bundle_process", "closing_lock",
+    "ANOTHER_RUN", "PARAMETER_FIELDS", "Preview", "RunRequest", "bundle_process", "closing_lock",
     "closing_pause", "closing_preview", "closing_resume", "closing_reverse", "closing_start", "parameters_update",
     "run_coordinate", "run_execute", "run_finalize", "run_watch",
 ]

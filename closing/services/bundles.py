@@ -24,7 +24,6 @@ from closing.models import ClosingBundle, ClosingRun, InventoryParameters
 from closing.services.outcome import write_outcome
 from closing.services.pause import try_settle_pause
 from closing.services.runs import (
-    Enqueue,
     enqueue_bundles,
     previous_close_date,
     run_items,
@@ -41,8 +40,9 @@ from inventory.models import InventoryTransaction, Item, ItemModelGroup
 from ledger.services import audit_record
 
 
-def run_coordinate(*, run_id: int, enqueue: Enqueue | None = None) -> ClosingRun:
-    """Split the run's items into bundles and queue them. Safe to call again: bundles are made once."""
+def run_coordinate(*, run_id: int, queue: bool = True) -> ClosingRun:
+    """Split the run's items into bundles and queue them (`queue=False`: the caller processes them
+    itself). Safe to call again: bundles are made once."""
     with transaction.atomic():
         run = ClosingRun.objects.select_for_update().get(pk=run_id)
         if run.status not in (ClosingRun.Status.QUEUED, ClosingRun.Status.RUNNING):
@@ -62,8 +62,8 @@ def run_coordinate(*, run_id: int, enqueue: Enqueue | None = None) -> ClosingRun
         run.progress_at = timezone.now()
         run.save()
         pending = list(run.bundles.exclude(status=ClosingBundle.Status.DONE).values_list("pk", flat=True))
-        if enqueue is not None:
-            transaction.on_commit(lambda: enqueue_bundles(run, pending, enqueue))
+        if queue:
+            transaction.on_commit(lambda: enqueue_bundles(run, pending))
     return run
 
 
@@ -168,7 +168,7 @@ def run_execute(*, run_id: int, progress: Callable[[ClosingRun], None] | None = 
     With `workers` > 1 (PostgreSQL only: SQLite has one writer) bundles are processed by that many
     child processes, each with its own database connection, as that many RQ workers would: the
     engine is Python, so threads would share one core."""
-    run = run_coordinate(run_id=run_id)
+    run = run_coordinate(run_id=run_id, queue=False)
     pending = list(run.bundles.exclude(status=ClosingBundle.Status.DONE).values_list("pk", flat=True))
     if (workers > 1 and connection.vendor == "postgresql" and len(pending) > 1
             and not connection.in_atomic_block):

@@ -4,8 +4,9 @@ again, from the database, whatever is not done."""
 from django.db import connection, transaction
 from django.utils import timezone
 
+from closing import queue as steps
 from closing.models import ClosingBundle, ClosingRun
-from closing.services.runs import Enqueue, enqueue_bundles, queue_away
+from closing.services.runs import enqueue_bundles, queue_away
 from common.errors import DomainError
 from ledger.services import audit_record
 
@@ -48,7 +49,7 @@ def try_settle_pause(run: ClosingRun) -> bool:
     return True
 
 
-def closing_resume(*, user=None, enqueue: Enqueue | None = None, run_id: int | None = None) -> ClosingRun:
+def closing_resume(*, user=None, queue: bool = True, run_id: int | None = None) -> ClosingRun:
     """Resume a paused or failed run (this one, when `run_id` is given): failed bundles go back to
     pending and every bundle that is not done is queued again — rebuilt from the database, so a lost
     Redis queue loses nothing."""
@@ -67,20 +68,20 @@ def closing_resume(*, user=None, enqueue: Enqueue | None = None, run_id: int | N
         run.requeues = 0  # whoever resumes gives the watch its retries back
         run.save(update_fields=["status", "phase", "error", "progress_at", "requeues"])
         audit_record(user=user, action="closing.resume", obj=run)
-        if enqueue is not None:
+        if queue:
             pending = list(run.bundles.exclude(status=ClosingBundle.Status.DONE).values_list("pk", flat=True))
-            transaction.on_commit(lambda: _queue_or_fail(run, pending, enqueue))
+            transaction.on_commit(lambda: _queue_or_fail(run, pending))
     return run
 
 
-def _queue_or_fail(run: ClosingRun, pending: list[int], enqueue: Enqueue) -> None:
+def _queue_or_fail(run: ClosingRun, pending: list[int]) -> None:
     """Queue what a resumed run has left; if the queue cannot take it, the run is failed again with
     the reason (to be resumed once Redis is back) instead of running with nothing queued."""
     try:
         if run.status == ClosingRun.Status.QUEUED:
-            enqueue("coordinate", run.pk)
+            steps.enqueue("coordinate", run.pk)
         else:
-            enqueue_bundles(run, pending, enqueue)
+            enqueue_bundles(run, pending)
     except Exception as error:  # whatever Redis or the network raised
         message = queue_away(run, done="resumed", error=error)
         ClosingRun.objects.filter(pk=run.pk).update(status=ClosingRun.Status.FAILED, phase="failed", error=message)

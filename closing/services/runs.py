@@ -1,7 +1,7 @@
 """Starting a run: the request, its checks, the company-wide closing lock, and which items a
 run takes and what is queued next."""
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from closing import queue as steps
 from closing.models import ClosingRun, InventoryParameters, Specification
 from closing.selectors import SETTLING_METHODS, latest_close, unfinished_run
 from common.errors import DomainError
@@ -26,9 +27,6 @@ from inventory.services.posting_gate import posting_gate_close
 from ledger.services import PeriodGuard, audit_record, number_next
 
 ANOTHER_RUN = "Another closing or adjustment has not finished yet ({run}). Wait for it, resume it or reverse it."
-
-Enqueue = Callable[[str, int], None]
-
 
 @dataclass
 class RunRequest:
@@ -90,11 +88,12 @@ def closing_lock() -> Iterator[None]:
         raise
 
 
-def closing_start(*, request: RunRequest, user=None, enqueue: Enqueue | None = None) -> ClosingRun:
+def closing_start(*, request: RunRequest, user=None, queue: bool = True) -> ClosingRun:
     """Queue a close or recalculation. Refused, with nothing written, when the date is not after the
     latest close, its fiscal period is not open, the selection names unknown items or groups, or
     another run is unfinished (the database refuses the second one even when two users click at
-    the same moment)."""
+    the same moment). Queued for the workers once committed; `queue=False` leaves it for the caller
+    to run here (`--wait`, the benchmark, tests)."""
     if request.run_type not in (ClosingRun.RunType.CLOSING, ClosingRun.RunType.RECALCULATION):
         raise DomainError(f"{request.run_type} runs are not started here.")
     parameters = InventoryParameters.load()
@@ -110,8 +109,8 @@ def closing_start(*, request: RunRequest, user=None, enqueue: Enqueue | None = N
         )
         audit_record(user=user, action=f"{request.run_type}.start", obj=run, date=str(request.date),
                      specification=request.specification)
-        if enqueue is not None:
-            transaction.on_commit(lambda: _queue_or_withdraw(run, enqueue))
+        if queue:
+            transaction.on_commit(lambda: _queue_or_withdraw(run))
     return run
 
 
@@ -131,11 +130,11 @@ def queue_away(run: ClosingRun, *, done: str, error: Exception) -> str:
     return QUEUE_AWAY.format(what=run_noun(run), done=done, error=(str(error) or error.__class__.__name__).rstrip(". "))
 
 
-def _queue_or_withdraw(run: ClosingRun, enqueue: Enqueue) -> None:
+def _queue_or_withdraw(run: ClosingRun) -> None:
     """Queue a run just started; if the queue cannot take it, withdraw the run (it has nothing yet:
     no bundle, no result), so no run waits in "queued" for a job that does not exist."""
     try:
-        enqueue("coordinate", run.pk)
+        steps.enqueue("coordinate", run.pk)
     except Exception as error:  # whatever Redis or the network raised
         ClosingRun.objects.filter(pk=run.pk, status=ClosingRun.Status.QUEUED, bundles__isnull=True).delete()
         raise DomainError(queue_away(run, done="started", error=error)) from error
@@ -153,11 +152,12 @@ def run_items(run: ClosingRun):
     return items.filter(pk__in=open_items).order_by("pk").values_list("pk", flat=True)
 
 
-def enqueue_bundles(run: ClosingRun, bundle_ids: list[int], enqueue: Enqueue) -> None:
+def enqueue_bundles(run: ClosingRun, bundle_ids: list[int]) -> None:
+    """Queue a run's pending bundles, or its final step when none is left."""
     if not bundle_ids:
-        enqueue("finalize", run.pk)
+        steps.enqueue("finalize", run.pk)
     for bundle_id in bundle_ids:
-        enqueue("bundle", bundle_id)
+        steps.enqueue("bundle", bundle_id)
 
 
 def previous_close_date(run: ClosingRun) -> date | None:

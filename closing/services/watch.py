@@ -22,8 +22,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from closing import queue as steps
 from closing.models import ClosingBundle, ClosingRun
-from closing.queue import enqueue, waiting_steps
 from closing.selectors import WATCHED, run_is_moving
 from closing.services.runs import enqueue_bundles, run_noun
 from ledger.services import audit_record
@@ -48,7 +48,7 @@ def _in_hand(run: ClosingRun, pending: list[int]) -> bool | None:
 def _waiting_in_queue(run: ClosingRun, pending: list[int]) -> bool | None:
     """Whether one of the run's steps waits in Redis for a worker (None: Redis cannot be asked)."""
     try:
-        waiting = waiting_steps()
+        waiting = steps.waiting_steps()
     except (RedisError, OSError):  # Redis away: the watch cannot judge, and does nothing
         return None
     mine = {("coordinate", run.pk), ("finalize", run.pk), *(("bundle", bundle_id) for bundle_id in pending)}
@@ -85,9 +85,9 @@ def _queue_again_or_stall(run: ClosingRun) -> ClosingRun:
             audit_record(user=None, action="closing.requeue", obj=run, reason=reason, attempt=run.requeues)
             pending = list(run.bundles.exclude(status=ClosingBundle.Status.DONE).values_list("pk", flat=True))
             if run.status == ClosingRun.Status.QUEUED:
-                transaction.on_commit(lambda: enqueue("coordinate", run.pk))
+                transaction.on_commit(lambda: steps.enqueue("coordinate", run.pk))
             else:
-                transaction.on_commit(lambda: enqueue_bundles(run, pending, enqueue))
+                transaction.on_commit(lambda: enqueue_bundles(run, pending))
         else:
             run.status = ClosingRun.Status.FAILED
             run.phase = "stalled"

@@ -11,7 +11,6 @@ transaction is open on a second connection of its own (PostgreSQL), so the page 
 import csv
 import logging
 import uuid
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from django.utils import timezone
 
 from common.errors import DomainError
 from config.roles import POST_JOURNAL
+from inventory import queue as job_queue
 from inventory.models import ImportJob
 from inventory.services import imports
 from inventory.services.csv_files import ImportResult
@@ -59,11 +59,11 @@ def files_dir() -> Path:
     return Path(settings.FILES_DIR)
 
 
-def import_job_create(*, kind: str, uploaded_file: UploadedFile, user, enqueue: Callable[[int], None],
+def import_job_create(*, kind: str, uploaded_file: UploadedFile, user, queue: bool = True,
                       posting_date: date | None = None, offset_account: MainAccount | None = None,
                       description: str = "", post: bool = False) -> ImportJob:
-    """Store an uploaded file and queue its import; `enqueue` (inventory.jobs.enqueue_import_job)
-    is called with the job's id once committed. The size is checked before a byte is read."""
+    """Store an uploaded file and queue its import for a worker once committed (`queue=False`: the
+    caller runs it, as the benchmark does). The size is checked before a byte is read."""
     if kind not in ImportJob.Kind.values:
         raise DomainError(f"Unknown kind {kind!r}: choose one of {', '.join(ImportJob.Kind.values)}.", field="kind")
     refusal = import_size_refusal(uploaded_file.size or 0)
@@ -88,13 +88,14 @@ def import_job_create(*, kind: str, uploaded_file: UploadedFile, user, enqueue: 
                                        size=uploaded_file.size or 0, options=options,
                                        created_by=user if getattr(user, "pk", None) else None)
         audit_record(user=user, action="import.queued", obj=job, kind=kind, file=job.file_name, size=job.size)
-        transaction.on_commit(lambda: _enqueue(job.pk, enqueue))
+        if queue:
+            transaction.on_commit(lambda: _enqueue(job.pk))
     return job
 
 
-def _enqueue(job_id: int, enqueue: Callable[[int], None]) -> None:
+def _enqueue(job_id: int) -> None:
     try:
-        enqueue(job_id)
+        job_queue.enqueue_import_job(job_id)
     except Exception as error:
         logger.exception("Import %s could not be queued", job_id)
         ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(

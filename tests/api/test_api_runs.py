@@ -1,5 +1,5 @@
 """/api/v1/runs/: closes and recalculations started, previewed, followed, paused, resumed and reversed
-through the same services as the Closing and adjustment page. Runs are queued to closing.jobs.enqueue
+through the same services as the Closing and adjustment page. Runs are queued by closing.queue.enqueue
 after the commit; here a recorder stands in for Redis and services.run_execute does what the workers
 do (tests/api/test_api_workers.py runs real workers)."""
 
@@ -9,7 +9,8 @@ from decimal import Decimal
 import pytest
 from factories import ItemFactory
 
-from closing import jobs, services
+from closing import queue as closing_queue
+from closing import services
 from closing.models import ClosingRun
 
 D = Decimal
@@ -19,7 +20,7 @@ URL = "/api/v1/runs/"
 @pytest.fixture
 def queued(monkeypatch) -> list[tuple[str, int]]:
     calls: list[tuple[str, int]] = []
-    monkeypatch.setattr(jobs, "enqueue", lambda kind, object_id: calls.append((kind, object_id)))
+    monkeypatch.setattr(closing_queue, "enqueue", lambda kind, object_id: calls.append((kind, object_id)))
     return calls
 
 
@@ -106,7 +107,7 @@ def test_it_refuses_a_request_it_cannot_read_naming_the_field(january, ada_api, 
 
 
 def test_it_refuses_a_date_on_or_before_the_latest_close_on_the_date_field(january, ada_api, queued):
-    run = services.closing_start(request=services.RunRequest(run_type="closing", date=date(2026, 1, 31)), enqueue=None)
+    run = services.closing_start(request=services.RunRequest(run_type="closing", date=date(2026, 1, 31)), queue=False)
     services.run_execute(run_id=run.pk)
 
     response = ada_api.post(URL, {"type": "recalculation", "date": "2026-01-15", "item_groups": ["DEFAULT"]}, format="json")

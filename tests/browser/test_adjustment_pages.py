@@ -33,7 +33,7 @@ def closed_book(company):
                             source_type=SourceType.PURCHASE, financial=True, ref=ref, **where)
         session.issue(item=nut, qty=D("12"), posting_date=date(2026, 1, 10), source_type=SourceType.SALE,
                       financial=True, ref="I1", **where)
-    run = services.closing_start(request=services.RunRequest(run_type="closing", date=date(2026, 1, 31)))
+    run = services.closing_start(request=services.RunRequest(run_type="closing", date=date(2026, 1, 31)), queue=False)
     services.run_execute(run_id=run.pk)
     return nut
 

@@ -3,7 +3,7 @@ preview a close, close, watch the run to the end without reloading the page, fol
 the transactions behind its lines and back to their settlements, pause and resume a run, and reverse
 the close.
 
-No Redis here: closing.jobs.enqueue is replaced by a worker thread per step (coordinate, bundle,
+No Redis here: closing.queue.enqueue is replaced by a worker thread per step (coordinate, bundle,
 finalize), calling the very job functions RQ would. The steps wait for a gate the test opens, so the
 page is seen queued first and reaches "Ended" only through its polling."""
 
@@ -16,6 +16,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from closing import jobs
+from closing import queue as closing_queue
 from closing.models import ClosingRun
 from inventory.models import SourceType
 from inventory.services.posting import posting_session
@@ -45,11 +46,11 @@ def book(company):
 
 @pytest.fixture
 def workers(monkeypatch):
-    """closing.jobs.enqueue without Redis: every step held until the test opens the gate."""
+    """closing.queue.enqueue without Redis: every step held until the test opens the gate."""
     steps = {"coordinate": jobs.coordinate, "bundle": jobs.process_bundle, "finalize": jobs.finalize}
     jobs_held = GatedJobs(timeout=SLOW / 1000)
-    # The steps enqueue their next steps through this patched jobs.enqueue.
-    monkeypatch.setattr(jobs, "enqueue", lambda kind, object_id: jobs_held.start(steps[kind], object_id))
+    # The steps enqueue their next steps through this patched closing.queue.enqueue.
+    monkeypatch.setattr(closing_queue, "enqueue", lambda kind, object_id: jobs_held.start(steps[kind], object_id))
     yield jobs_held.gate
     jobs_held.finish()
 

@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from inventory.models import OnHand
 from reports import jobs
+from reports import queue as job_queue
 from tests.browser.conftest import GatedJobs
 from tests.reports.conftest import D, close, edit_line_by_hand, post_book, txn
 
@@ -56,9 +57,9 @@ def test_it_draws_the_cost_history_chart_on_the_item_page(closed_book, logged_in
 
 @pytest.fixture
 def book_check_worker(monkeypatch):
-    """reports.jobs.enqueue_book_check without Redis: the job held until the test opens the gate."""
+    """reports.queue.enqueue_book_check without Redis: the job held until the test opens the gate."""
     jobs_held = GatedJobs(timeout=30)
-    monkeypatch.setattr(jobs, "enqueue_book_check", lambda check_id: jobs_held.start(jobs.book_check, check_id))
+    monkeypatch.setattr(job_queue, "enqueue_book_check", lambda check_id: jobs_held.start(jobs.book_check, check_id))
     yield jobs_held.gate
     jobs_held.finish()
 

@@ -93,7 +93,7 @@ def post(history) -> None:
 
 
 def run(run_type: str, on: date = CLOSE_DATE, **options) -> ClosingRun:
-    started = closing_start(request=RunRequest(run_type=run_type, date=on, **options), enqueue=None)
+    started = closing_start(request=RunRequest(run_type=run_type, date=on, **options), queue=False)
     finished = run_execute(run_id=started.pk)
     assert finished.status == ClosingRun.Status.ENDED, finished.error
     return finished

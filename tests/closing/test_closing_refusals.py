@@ -3,7 +3,7 @@ each refusal is a CommandError a user can act on, and leaves the books exactly a
 
 import pytest
 
-from closing import jobs
+from closing import queue as closing_queue
 from ledger.models import FiscalPeriod
 
 CLOSE = "2026-01-31"
@@ -111,7 +111,7 @@ def test_it_refuses_to_reverse_a_recalculation_a_later_close_was_made_after(book
 
 def test_it_refuses_a_second_run_while_one_has_not_finished(books, monkeypatch):
     queued = []
-    monkeypatch.setattr(jobs, "enqueue", lambda kind, object_id: queued.append((kind, object_id)))
+    monkeypatch.setattr(closing_queue, "enqueue", lambda kind, object_id: queued.append((kind, object_id)))
     books.item("BOLT", "FIFO")
     books.base22("BOLT")
     out = books.call("close_inventory", "--date", CLOSE)  # queued for the workers, not run here

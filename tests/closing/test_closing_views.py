@@ -3,7 +3,7 @@ and its toolbar, the Close procedure checks (OPENQTY-1, COSTDEV-1), the Close / 
 Reverse dialogs with their previews and refusals, pause and resume, and one run's tabs down to the
 transactions behind each voucher line.
 
-Runs are queued to closing.jobs.enqueue after the commit; here a recorder stands in for Redis (the
+Runs are queued by closing.queue.enqueue after the commit; here a recorder stands in for Redis (the
 real queue is tested in the Redis suite) and `books.close` runs a close to the end in-process."""
 
 import re
@@ -16,7 +16,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from closing import jobs, selectors
+from closing import queue as closing_queue
+from closing import selectors
 from closing.models import ClosingLog, ClosingRun, CostAdjustment, InventoryParameters, Settlement, Specification
 from inventory.models import InventoryTransaction
 from ledger.models import MainAccount, Voucher, VoucherLine
@@ -56,9 +57,9 @@ def closed(books) -> ClosingRun:
 
 @pytest.fixture
 def queued(monkeypatch) -> list[tuple[str, int]]:
-    """closing.jobs.enqueue, recorded instead of sent to Redis."""
+    """closing.queue.enqueue, recorded instead of sent to Redis."""
     calls: list[tuple[str, int]] = []
-    monkeypatch.setattr(jobs, "enqueue", lambda kind, object_id: calls.append((kind, object_id)))
+    monkeypatch.setattr(closing_queue, "enqueue", lambda kind, object_id: calls.append((kind, object_id)))
     return calls
 
 

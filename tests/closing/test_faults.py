@@ -107,7 +107,7 @@ def test_it_leaves_no_queued_run_behind_when_redis_cannot_be_reached(books, sett
 def test_it_fails_a_resumed_run_again_with_the_reason_when_redis_cannot_be_reached(books, settings):
     books.items("A,Widget,DEFAULT,FIFO,")
     books.post("R1,2026-01-05,A,2,10.00,financial\nI1,2026-01-06,A,-1,,financial")
-    run = closing_start(request=RunRequest(run_type="closing", date=date(2026, 1, 31)))  # not queued
+    run = closing_start(request=RunRequest(run_type="closing", date=date(2026, 1, 31)), queue=False)  # not queued
     ClosingRun.objects.filter(pk=run.pk).update(status=ClosingRun.Status.FAILED, error="worker lost")
     point_the_queues_nowhere(settings)
     with pytest.raises(CommandError, match=r"^The job queue \(Redis\) cannot be reached, so the close was not resumed"):

@@ -54,7 +54,7 @@ def test_it_refuses_to_start_a_close_while_a_posting_is_open_and_closes_it_once_
     try:
         assert inside.wait(30)
         with pytest.raises(DomainError, match="Postings are being made right now"):
-            closing_start(request=CLOSE)
+            closing_start(request=CLOSE, queue=False)
         assert not ClosingRun.objects.exists()
     finally:
         release.set()
@@ -78,7 +78,7 @@ def test_it_makes_a_posting_that_waited_while_a_close_was_starting_see_the_close
         return audit_record(**kwargs)
 
     monkeypatch.setattr(run_services, "audit_record", slow_audit)
-    closing = threading.Thread(target=lambda: (closing_start(request=CLOSE), connection.close()))
+    closing = threading.Thread(target=lambda: (closing_start(request=CLOSE, queue=False), connection.close()))
     closing.start()
     errors: list[str] = []
     try:

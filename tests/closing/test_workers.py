@@ -33,13 +33,12 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from closing import jobs, services
+from closing import services
 from closing.benchmark import history_generate
 from closing.models import ClosingBundle, ClosingLog, ClosingRun, CostAdjustment, InventoryParameters, Settlement
 from common.errors import DomainError
 from inventory.models import CostDimension, InventoryTransaction, Item, OnHand, SourceType
 from ledger.models import AuditEntry, VoucherLine
-from reports import jobs as reports_jobs
 from reports.checks import books_check
 from reports.services import book_check_request
 from tests.closing.workers import (
@@ -110,7 +109,7 @@ def close_request() -> services.RunRequest:
 
 
 def close_start() -> ClosingRun:
-    return services.closing_start(request=close_request(), enqueue=jobs.enqueue)
+    return services.closing_start(request=close_request())
 
 
 def item_in_bundle(number: int) -> str:
@@ -259,7 +258,7 @@ def assert_same_as_wait_run(run: ClosingRun) -> Books:
     assert workers.counts["status"] == Status.ENDED, describe(run)
     assert workers.counts["bundles"] == (BUNDLES, BUNDLES)
     services.closing_reverse()
-    again = services.run_execute(run_id=services.closing_start(request=close_request()).pk)
+    again = services.run_execute(run_id=services.closing_start(request=close_request(), queue=False).pk)
     assert again.status == Status.ENDED, again.error
     wait = books_of(again)
     assert wait.counts["settlement rows"] > 0 and wait.counts["adjustment rows"] > 0 and wait.counts["has voucher"]
@@ -305,7 +304,7 @@ def test_it_pauses_between_bundles_stays_paused_and_resumes(history, pool):
     assert set(run.bundles.filter(number__gt=4).values_list("status", flat=True)) == {ClosingBundle.Status.PENDING}
     assert_stays(run, status=Status.PAUSED, bundles_done=4)
 
-    services.closing_resume(enqueue=jobs.enqueue)
+    services.closing_resume()
 
     run = wait_status(run, Status.ENDED, Status.FAILED)
     assert_same_as_wait_run(run)
@@ -353,7 +352,7 @@ def test_it_pauses_at_once_while_bundles_are_in_the_middle(history, pool):
     wait_idle()
     assert_stays(run, status=Status.PAUSED, bundles_done=3)
 
-    services.closing_resume(enqueue=jobs.enqueue)
+    services.closing_resume()
 
     run = wait_status(run, Status.ENDED, Status.FAILED)
     assert_same_as_wait_run(run)
@@ -385,7 +384,7 @@ def test_it_recovers_a_worker_killed_in_the_middle_of_a_bundle(history, pool):
     assert (fresh(run).status, bundle(run, 4).status) == (Status.RUNNING, ClosingBundle.Status.PENDING)
 
     # The documented recovery: resume rebuilds the queue from the database.
-    services.closing_resume(enqueue=jobs.enqueue)
+    services.closing_resume()
 
     run = wait_status(run, Status.ENDED, Status.FAILED)
     assert bundle(run, 4).attempts == 1
@@ -397,7 +396,7 @@ def test_it_recovers_a_queue_lost_before_any_worker_ran(history, pool):
     assert closing_queue().count == 1  # the coordinate job
 
     closing_queue().empty()  # Redis flushed
-    services.closing_resume(enqueue=jobs.enqueue)
+    services.closing_resume()
     pool.start(burst=True).wait(timeout=60)
 
     run = fresh(run)
@@ -415,7 +414,7 @@ def test_it_recovers_a_queue_lost_in_the_middle(history, pool):
     wait_idle()
     assert_stays(run, status=Status.RUNNING, bundles_done=4)
 
-    services.closing_resume(enqueue=jobs.enqueue)
+    services.closing_resume()
 
     run = wait_status(run, Status.ENDED, Status.FAILED)
     assert_same_as_wait_run(run)
@@ -464,7 +463,7 @@ def test_it_fails_on_a_bad_bundle_names_its_items_and_resumes_once_the_data_is_f
 
     for row in on_hand:  # the data fixed
         row.save(force_insert=True)
-    services.closing_resume(enqueue=jobs.enqueue)
+    services.closing_resume()
     pool.start(burst=True).wait(timeout=60)
 
     run = fresh(run)
@@ -514,7 +513,7 @@ def test_it_is_followed_paused_and_resumed_from_the_command_line(history, pool):
 def test_it_checks_the_books_on_a_worker_when_asked(history, pool):
     # The Book checks page's one click: the check is queued on the default queue and a real worker
     # runs it (its four checks on connections of their own), with the result kept on the check.
-    check = book_check_request(as_of=CLOSE_DATE, user=None, enqueue=reports_jobs.enqueue_book_check)
+    check = book_check_request(as_of=CLOSE_DATE, user=None)
 
     pool.start(burst=True).wait()
 
@@ -588,5 +587,5 @@ def test_it_fails_a_run_that_stalls_again_and_again_with_the_reason_and_no_eta(h
     assert document["error"].startswith("Stalled: no progress for ")
     assert "queued again 2 times without progress; resume the close once the workers run" in document["error"]
 
-    services.closing_resume(enqueue=jobs.enqueue)  # the documented way out, once the workers run
+    services.closing_resume()  # the documented way out, once the workers run
     assert fresh(run).requeues == 0

@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from factories import ItemFactory
 
+from inventory import queue as job_queue
 from inventory.models import ImportJob, InventoryTransaction, Item
 from inventory.services import import_jobs, imports
 from inventory.services.csv_files import CsvRows
@@ -52,7 +53,7 @@ def widget(company):
 
 def queued(kind: str = "transactions", content: bytes = b"", user=None, **options) -> ImportJob:
     return import_job_create(kind=kind, uploaded_file=SimpleUploadedFile("file.csv", content), user=user,
-                             enqueue=lambda pk: None, **options)
+                             queue=False, **options)
 
 
 # -- the reader -------------------------------------------------------------------------------------
@@ -195,16 +196,16 @@ def test_it_posts_items_in_chunks_all_or_nothing(company):
 
 
 def test_it_stores_the_file_queues_the_job_on_commit_and_runs_it_once(carl_clerk, widget, files_dir,
-                                                                        django_capture_on_commit_callbacks):
+                                                                        django_capture_on_commit_callbacks, monkeypatch):
     content = body(f"""
         {HEADER}
         G1,2026-03-02,WIDGET,4,10.00,financial,,,
         G2,2026-03-03,WIDGET,-1,,financial,,,
     """)
     enqueued: list[int] = []
+    monkeypatch.setattr(job_queue, "enqueue_import_job", enqueued.append)
     with django_capture_on_commit_callbacks(execute=True):
-        job = import_job_create(kind="transactions", uploaded_file=SimpleUploadedFile("in.csv", content), user=carl_clerk,
-                                enqueue=enqueued.append)
+        job = import_job_create(kind="transactions", uploaded_file=SimpleUploadedFile("in.csv", content), user=carl_clerk)
 
     assert enqueued == [job.pk]
     assert (files_dir / job.file_path).read_bytes() == content
@@ -267,7 +268,7 @@ def test_it_refuses_an_oversized_upload_before_reading_it(settings, carl_clerk, 
 
     with pytest.raises(ImportTooLarge, match=r"The file is 11 bytes: uploads are limited to 10 bytes \(IMPORT_MAX_BYTES\)"):
         import_job_create(kind="items", uploaded_file=UnreadableUpload("big.csv", b"x" * 11), user=carl_clerk,
-                          enqueue=lambda pk: None)
+                          queue=False)
 
     assert ImportJob.objects.count() == 0
     assert not files_dir.exists()

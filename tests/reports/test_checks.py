@@ -14,6 +14,7 @@ from django.utils import timezone
 from closing.models import ClosingRun
 from inventory.models import InventoryTransaction, OnHand
 from ledger.models import VoucherLine
+from reports import queue as job_queue
 from reports.checks import CHECK_COUNT, books_check
 from reports.models import BookCheck
 from reports.services import book_check_perform, book_check_request, run_checks_record
@@ -141,10 +142,9 @@ def test_it_counts_the_checks_it_runs(closed):
 
 
 def test_it_runs_a_queued_book_check_once_however_often_it_is_enqueued(closed, ada_accountant):
-    enqueued = []
-    check = book_check_request(as_of=date(2026, 1, 31), user=ada_accountant, enqueue=enqueued.append)
-    again = book_check_request(as_of=date(2026, 1, 31), user=ada_accountant, enqueue=enqueued.append)
-    other_date = book_check_request(as_of=None, user=ada_accountant, enqueue=enqueued.append)
+    check = book_check_request(as_of=date(2026, 1, 31), user=ada_accountant, queue=False)
+    again = book_check_request(as_of=date(2026, 1, 31), user=ada_accountant, queue=False)
+    other_date = book_check_request(as_of=None, user=ada_accountant, queue=False)
 
     done = book_check_perform(check_id=check.pk)
     ended_at = done.ended_at
@@ -156,7 +156,7 @@ def test_it_runs_a_queued_book_check_once_however_often_it_is_enqueued(closed, a
         "vouchers_balanced", "subledger_equals_ledger", "settled_within_existing", "on_hand_equals_transactions",
         "close_covers_its_period"]
     assert BookCheck.objects.get(pk=check.pk).ended_at == ended_at
-    assert book_check_request(as_of=date(2026, 1, 31), user=None, enqueue=enqueued.append).pk != check.pk  # ended: a new one
+    assert book_check_request(as_of=date(2026, 1, 31), user=None, queue=False).pk != check.pk  # ended: a new one
 
 
 def test_it_marks_a_book_check_that_cannot_run_as_failed_with_the_reason(closed, monkeypatch):
@@ -164,7 +164,7 @@ def test_it_marks_a_book_check_that_cannot_run_as_failed_with_the_reason(closed,
         raise RuntimeError("the database went away")
 
     monkeypatch.setattr("reports.services.books_check", broken)  # fault injection: the checks themselves are real elsewhere
-    check = book_check_request(as_of=None, user=None, enqueue=lambda pk: None)
+    check = book_check_request(as_of=None, user=None, queue=False)
 
     with pytest.raises(RuntimeError):
         book_check_perform(check_id=check.pk)  # re-raised, so RQ keeps the job in its failed registry
@@ -184,12 +184,12 @@ def test_it_lets_the_database_refuse_a_second_unfinished_check_for_the_same_date
 
 
 def test_it_records_a_check_lost_by_its_worker_as_failed_and_queues_a_new_one(closed):
-    lost = book_check_request(as_of=None, user=None, enqueue=lambda pk: None)
+    lost = book_check_request(as_of=None, user=None, queue=False)
     BookCheck.objects.filter(pk=lost.pk).update(created_at=timezone.now() - BookCheck.LOST_AFTER - timedelta(seconds=1))
     lost.refresh_from_db()
     assert (lost.is_lost, lost.is_live) == (True, False)
 
-    fresh = book_check_request(as_of=None, user=None, enqueue=lambda pk: None)
+    fresh = book_check_request(as_of=None, user=None, queue=False)
 
     lost.refresh_from_db()
     assert fresh.pk != lost.pk and fresh.is_live
@@ -197,12 +197,13 @@ def test_it_records_a_check_lost_by_its_worker_as_failed_and_queues_a_new_one(cl
         "failed", "No worker ended it within 10 minutes: is a worker running on the default queue?")
 
 
-def test_it_records_a_check_that_cannot_be_queued_as_failed(closed, django_capture_on_commit_callbacks):
+def test_it_records_a_check_that_cannot_be_queued_as_failed(closed, django_capture_on_commit_callbacks, monkeypatch):
     def redis_away(check_id: int) -> None:
         raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
+    monkeypatch.setattr(job_queue, "enqueue_book_check", redis_away)
     with django_capture_on_commit_callbacks(execute=True):
-        check = book_check_request(as_of=None, user=None, enqueue=redis_away)
+        check = book_check_request(as_of=None, user=None)
 
     check.refresh_from_db()
     assert (check.status, check.error) == (
@@ -242,7 +243,7 @@ def test_it_finds_a_close_that_read_more_transactions_than_existed(closed):
 
 def test_it_lets_one_user_have_at_most_three_unfinished_book_checks(closed, ada_accountant, ada_client):
     for day in (1, 2, 3):
-        book_check_request(as_of=date(2026, 1, day), user=ada_accountant, enqueue=lambda pk: None)
+        book_check_request(as_of=date(2026, 1, day), user=ada_accountant, queue=False)
 
     response = ada_client.post(reverse("reports:book_checks"), {"as_of": "2026-01-04"})
 
@@ -250,5 +251,5 @@ def test_it_lets_one_user_have_at_most_three_unfinished_book_checks(closed, ada_
     assert "You have 3 book checks waiting or running: wait for one of them to end" in response.content.decode()
     assert BookCheck.objects.count() == 3
     # The same date again is the check already waiting, not a fourth one; another user is not held back.
-    assert book_check_request(as_of=date(2026, 1, 2), user=ada_accountant, enqueue=lambda pk: None).as_of == date(2026, 1, 2)
-    assert book_check_request(as_of=date(2026, 1, 4), user=None, enqueue=lambda pk: None).pk
+    assert book_check_request(as_of=date(2026, 1, 2), user=ada_accountant, queue=False).as_of == date(2026, 1, 2)
+    assert book_check_request(as_of=date(2026, 1, 4), user=None, queue=False).pk

@@ -28,6 +28,7 @@ from inventory.services.counting import (
     counting_journal_create,
 )
 from ledger.models import VoucherLine
+from reports import queue as job_queue
 from reports.exports import (
     VOUCHER_FEED_COLUMNS,
     export_job_create,
@@ -51,9 +52,12 @@ def files_dir(settings, tmp_path):
 
 
 def queued(create, django_capture_on_commit_callbacks, **kwargs) -> tuple[ExportJob, list[int]]:
+    """Create an export, recording what would have been sent to Redis."""
     enqueued: list[int] = []
-    with django_capture_on_commit_callbacks(execute=True):
-        job = create(enqueue=enqueued.append, **kwargs)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(job_queue, "enqueue_export_job", enqueued.append)
+        with django_capture_on_commit_callbacks(execute=True):
+            job = create(**kwargs)
     return job, enqueued
 
 
@@ -179,26 +183,27 @@ def test_it_exports_the_inventory_value_to_excel_with_numbers_and_inert_text(com
 
 def test_it_refuses_unknown_filters_formats_and_roles(company, carl_clerk, nora_norole):
     with pytest.raises(DomainError, match="no parameter 'colour'"):
-        export_job_create(kind="items", fmt="csv", params={"colour": "red"}, user=carl_clerk, enqueue=print)
+        export_job_create(kind="items", fmt="csv", params={"colour": "red"}, user=carl_clerk, queue=False)
     with pytest.raises(DomainError, match="as_of"):
         export_job_create(kind="inventory_value", fmt="csv", params={"as_of": "31/01/2026"}, user=carl_clerk,
-                          enqueue=print)
+                          queue=False)
     with pytest.raises(DomainError, match="csv or jsonl"):
-        export_job_create(kind="transactions", fmt="xlsx", params={}, user=carl_clerk, enqueue=print)
+        export_job_create(kind="transactions", fmt="xlsx", params={}, user=carl_clerk, queue=False)
     with pytest.raises(DomainError, match="Unknown export kind"):
-        export_job_create(kind="secrets", fmt="csv", params={}, user=carl_clerk, enqueue=print)
+        export_job_create(kind="secrets", fmt="csv", params={}, user=carl_clerk, queue=False)
     with pytest.raises(PermissionDenied):
-        export_job_create(kind="items", fmt="csv", params={}, user=nora_norole, enqueue=print)
+        export_job_create(kind="items", fmt="csv", params={}, user=nora_norole, queue=False)
     assert not ExportJob.objects.exists()
 
 
 def test_it_fails_an_export_it_cannot_queue_and_one_its_worker_lost(company, carl_clerk,
-                                                                    django_capture_on_commit_callbacks):
+                                                                    django_capture_on_commit_callbacks, monkeypatch):
     def redis_away(job_id):
         raise ConnectionError("Redis is away")
 
+    monkeypatch.setattr(job_queue, "enqueue_export_job", redis_away)
     with django_capture_on_commit_callbacks(execute=True):
-        unqueued = export_job_create(kind="items", fmt="csv", params={}, user=carl_clerk, enqueue=redis_away)
+        unqueued = export_job_create(kind="items", fmt="csv", params={}, user=carl_clerk)
     unqueued.refresh_from_db()
     assert unqueued.status == "failed" and "Redis is away" in unqueued.error
 

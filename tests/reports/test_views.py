@@ -146,7 +146,7 @@ def test_it_queues_the_book_checks_in_one_click_and_shows_the_result_once_a_work
 
 def test_it_shows_the_differences_a_book_check_found(closed, carl_client):
     OnHand.objects.filter(item__number="WIDGET").update(financial_value=D("19.99"))
-    check = book_check_request(as_of=None, user=None, enqueue=lambda pk: None)
+    check = book_check_request(as_of=None, user=None, queue=False)
     book_check_perform(check_id=check.pk)
 
     page = carl_client.get(reverse("reports:book_checks")).content.decode()
@@ -156,7 +156,7 @@ def test_it_shows_the_differences_a_book_check_found(closed, carl_client):
 
 
 def test_it_stops_following_a_check_its_worker_lost(closed, carl_client):
-    check = book_check_request(as_of=None, user=None, enqueue=lambda pk: None)
+    check = book_check_request(as_of=None, user=None, queue=False)
     BookCheck.objects.filter(pk=check.pk).update(created_at=timezone.now() - BookCheck.LOST_AFTER - timedelta(minutes=1))
 
     page = carl_client.get(check.get_absolute_url()).content.decode()

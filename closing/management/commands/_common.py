@@ -4,7 +4,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.management.base import CommandError
 
-from closing import jobs, services
+from closing import services
 from closing.models import ClosingRun
 from common.errors import DomainError
 
@@ -42,7 +42,7 @@ def start_and_follow(command, request: "services.RunRequest", *, wait: bool, wor
     or run here to the end with --wait, printing progress, a summary and the log) and turn any
     refusal into a non-zero exit with the message."""
     try:
-        run = services.closing_start(request=request, enqueue=None if wait else jobs.enqueue)
+        run = services.closing_start(request=request, queue=not wait)
     except DomainError as error:
         raise CommandError(error.message) from error
     if not wait:

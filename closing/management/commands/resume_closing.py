@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from closing import jobs, services
+from closing import services
 from closing.management.commands._common import progress_printer, summary
 from common.errors import DomainError
 
@@ -13,7 +13,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            run = services.closing_resume(enqueue=None if options["wait"] else jobs.enqueue)
+            run = services.closing_resume(queue=not options["wait"])
         except DomainError as error:
             raise CommandError(error.message) from error
         if not options["wait"]:

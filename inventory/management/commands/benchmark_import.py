@@ -115,6 +115,6 @@ class Command(BaseCommand):
     def _through_job(self, path: Path) -> tuple[int, list]:
         with path.open("rb") as source:
             job = import_job_create(kind=ImportJob.Kind.TRANSACTIONS, uploaded_file=File(source, name=path.name),
-                                    user=None, enqueue=lambda job_id: None)
+                                    user=None, queue=False)
         job = import_job_run(job_id=job.pk)
         return job.rows_posted, job.errors[:5]

@@ -54,7 +54,7 @@ class Command(BaseCommand):
         client = self._client()
         # The book checks run on a worker (the page queues them and follows them): timed here as
         # the worker runs them, apart from the pages; the pages then show this check.
-        check = book_check_request(as_of=None, user=None, enqueue=lambda check_id: None)
+        check = book_check_request(as_of=None, user=None, queue=False)
         if check.status != BookCheck.Status.QUEUED:
             raise CommandError(f"Book check {check.pk} is running on a worker: wait for it to end, then run this again.")
         figures["book_check_on_worker_seconds"] = timed(lambda: book_check_perform(check_id=check.pk))
@@ -73,7 +73,7 @@ class Command(BaseCommand):
     @staticmethod
     def _close(on: date, workers: int) -> None:
         try:
-            run = services.closing_start(request=services.RunRequest(run_type=ClosingRun.RunType.CLOSING, date=on))
+            run = services.closing_start(request=services.RunRequest(run_type=ClosingRun.RunType.CLOSING, date=on), queue=False)
             with run_ends_unannounced():  # the checks are timed as a page below, not here
                 run_to_end(run, workers)
         except DomainError as error:
