@@ -228,7 +228,8 @@ class WorkerPool:
     def __exit__(self, *exc) -> None:
         self.stop_all()
 
-    def start(self, *, burst: bool = False) -> Worker:
+    def start(self, *, burst: bool = False, env: dict[str, str] | None = None) -> Worker:
+        """Start a worker; `env` adds to its environment (tests/faults labels its database sessions)."""
         name = f"costbook-test-{uuid.uuid4().hex[:12]}"
         log = self.log_dir / f"{name}.log"
         args = [sys.executable, "manage.py", "rqworker", *QUEUES, "--name", name]
@@ -236,7 +237,7 @@ class WorkerPool:
             args.append("--burst")
         with open(log, "wb") as out:
             # A session of its own: signals meant for pytest (Ctrl-C) do not reach it; kill() does.
-            process = subprocess.Popen(args, cwd=PROJECT_DIR, env=worker_env(), stdout=out, stderr=subprocess.STDOUT,
+            process = subprocess.Popen(args, cwd=PROJECT_DIR, env={**worker_env(), **(env or {})}, stdout=out, stderr=subprocess.STDOUT,
                                        stdin=subprocess.DEVNULL, start_new_session=True)
         worker = Worker(process, log, name)
         self.workers.append(worker)

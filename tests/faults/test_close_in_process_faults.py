@@ -1,8 +1,8 @@
-"""Faults injected into a close on PostgreSQL: whatever breaks, the books end as an uninterrupted
-close leaves them, to the cent (issue #16).
+"""Faults injected into a close run in this process (`close_inventory --wait`) or started from it:
+whatever breaks, the books end as an uninterrupted close leaves them, to the cent, and a close that
+cannot be queued leaves nothing behind (issue #16). Moved here from tests/closing/test_faults.py.
 
-The close runs in this process (`close_inventory --wait`), so the test runs outside a transaction
-and its bundles really commit."""
+The test runs outside a transaction, so the bundles really commit."""
 
 import io
 import os
@@ -22,7 +22,7 @@ from closing.models import ClosingBundle, ClosingRun, InventoryParameters
 from closing.services import RunRequest, bundles, closing_start
 from tests.closing.workers import PROJECT_DIR, worker_env
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL)")
 
 MODEL_GROUPS = ["FIFO", "LIFO", "WAVG", "FIFO-IPV"]
@@ -153,7 +153,6 @@ def alive(pid: int) -> bool:
         return False
 
 
-@pytest.mark.slow
 @postgres_only
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_it_leaves_no_bundle_process_behind_when_a_close_with_workers_is_killed(books):
