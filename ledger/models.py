@@ -108,9 +108,13 @@ class VoucherLine(models.Model):
     """One ledger line. Debit and credit are separate columns so that a storno line (a negative
     amount on the same side) can be told apart from an ordinary line on the opposite side."""
 
-    voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="lines")
+    # No database foreign keys on a line (ledger migration 0008): vouchers_write, which writes every
+    # line, checks them set-based (common.bulk.references_check) and the tables referred to refuse
+    # deletes; PostgreSQL's check per row and key was a fifth of an import's time.
+    voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="lines", db_constraint=False)
     # Looked up through `voucherline_account_date` (account first), so no index of its own.
-    account = models.ForeignKey(MainAccount, on_delete=models.PROTECT, related_name="lines", db_index=False)
+    account = models.ForeignKey(MainAccount, on_delete=models.PROTECT, related_name="lines", db_index=False,
+                                db_constraint=False)
     # The voucher's date, carried on each line so that an account's lines for a period (statement,
     # trial balance, "as of" reconciliation) come from one index without joining the vouchers.
     # Vouchers are never redated: a correction is a new voucher.
@@ -119,10 +123,13 @@ class VoucherLine(models.Model):
     credit = models.DecimalField(**AMOUNT_FIELD, default=0)
     is_storno = models.BooleanField(default=False)
     description = models.CharField(max_length=200, blank=True)
-    item_group = models.ForeignKey("inventory.ItemGroup", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    item = models.ForeignKey("inventory.Item", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    item_group = models.ForeignKey("inventory.ItemGroup", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                   db_constraint=False)
+    item = models.ForeignKey("inventory.Item", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                             db_constraint=False)
     inventory_transaction = models.ForeignKey(
-        "inventory.InventoryTransaction", null=True, blank=True, on_delete=models.PROTECT, related_name="voucher_lines"
+        "inventory.InventoryTransaction", null=True, blank=True, on_delete=models.PROTECT, related_name="voucher_lines",
+        db_constraint=False,
     )
 
     class Meta:
@@ -170,6 +177,9 @@ class AuditEntry(models.Model):
     class Meta:
         ordering = ["-at", "-id"]
         verbose_name_plural = "audit entries"
+        # The audit log page is for accountants and auditors, not every role that views the ledger.
+        permissions = [("see_audit_log", "Can see the audit log")]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type} {self.object_id}"

@@ -1,7 +1,7 @@
 """Writes to the ledger: numbers, vouchers, fiscal-period guards and the audit trail."""
 
 import calendar
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
-from common.bulk import copy_rows, ids_reserve
+from common.bulk import copy_rows, ids_reserve, references_check
 from common.errors import DomainError
 from common.money import ZERO, round_amount
 from ledger.models import AuditEntry, FiscalPeriod, MainAccount, NumberSequence, Voucher, VoucherLine
@@ -174,13 +174,18 @@ def vouchers_write(*, drafts: Sequence[VoucherDraft], user=None, returning: bool
     )
     lines = [line.to_line(voucher) for voucher, draft in zip(vouchers, drafts, strict=False) for line in draft.lines
              if round_amount(line.amount) != ZERO]
-    copy_rows("ledger_voucherline", VOUCHER_LINE_COLUMNS,
-              [tuple(getattr(line, column) for column in VOUCHER_LINE_COLUMNS) for line in lines])
+    rows = [tuple(getattr(line, column) for column in VOUCHER_LINE_COLUMNS) for line in lines]
+    references_check(model=VoucherLine, columns=VOUCHER_LINE_COLUMNS, rows=rows, unlocked=UNLOCKED_LINE_REFERENCES)
+    copy_rows("ledger_voucherline", VOUCHER_LINE_COLUMNS, rows)
     return vouchers
 
 
 VOUCHER_LINE_COLUMNS = ["voucher_id", "date", "account_id", "debit", "credit", "is_storno", "description", "item_group_id",
                         "item_id", "inventory_transaction_id"]
+# Checked without a lock on the rows referred to: the vouchers were inserted just before their lines
+# (in this transaction), and neither a voucher nor a posted transaction is ever deleted (a voucher is
+# reversed by another; a transaction's lines refuse its delete). Locking each would write each.
+UNLOCKED_LINE_REFERENCES = ("voucher", "inventory_transaction")
 VOUCHER_COLUMNS = ["id", "number", "date", "description", "source", "reverses_id", "created_by_id", "created_at"]
 
 
@@ -202,6 +207,9 @@ def _vouchers_copy(*, drafts: Sequence[VoucherDraft], numbers: list[str], user, 
             lines.append((pk, draft.date, line.account.pk, debit, credit, line.storno, line.description[:200],
                           line.item_group_id, line.item_id,
                           line.transaction_id if line.transaction is None else line.transaction.pk))
+    # A line's references have no database foreign key (ledger migration 0008): checked here, one
+    # query per column for all the lines.
+    references_check(model=VoucherLine, columns=VOUCHER_LINE_COLUMNS, rows=lines, unlocked=UNLOCKED_LINE_REFERENCES)
     copy_rows("ledger_voucherline", VOUCHER_LINE_COLUMNS, lines)
     if not returning:
         return []
@@ -238,3 +246,151 @@ def audit_record(*, user, action: str, obj=None, object_type: str = "", object_i
     known = user if getattr(user, "pk", None) else None
     return AuditEntry.objects.create(user=known, username=known.get_username() if known else "", action=action,
                                      object_type=object_type, object_id=object_id, detail=detail)
+
+
+# -- audited changes of set-up records --------------------------------------------------------------
+
+def audit_values(obj, fields: Iterable[str]) -> dict[str, str]:
+    """A record's values as the audit log keeps them: text, a related record by what it shows
+    (an account as "1400 Inventory", an item group by its code), empty for none."""
+    values = {}
+    for name in fields:
+        value = getattr(obj, name)
+        if isinstance(value, Decimal):
+            value = f"{value.normalize():f}"  # 10.000000 and 10 are one cost price
+        values[name] = "" if value is None else str(value)
+    return values
+
+
+def audit_changes(before: dict[str, str], after: dict[str, str]) -> dict[str, dict[str, str]]:
+    """{field: {"from": old, "to": new}} for the fields whose value changed."""
+    return {name: {"from": before.get(name, ""), "to": value} for name, value in after.items()
+            if before.get(name, "") != value}
+
+
+# -- fiscal periods ---------------------------------------------------------------------------------
+
+FISCAL_PERIOD_FIELDS = ("name", "start_date", "end_date", "status")
+
+# Who can tell up to which date inventory is closed. The close belongs to an app built on the ledger,
+# which registers here (inventory/apps.py); the ledger only asks, to warn before a period is closed.
+_inventory_closed_until: list[Callable[[], date | None]] = []
+
+
+def inventory_close_date_provider(provider: Callable[[], date | None]) -> None:
+    if provider not in _inventory_closed_until:
+        _inventory_closed_until.append(provider)
+
+
+def inventory_closed_until() -> date | None:
+    dates = [day for day in (provider() for provider in _inventory_closed_until) if day is not None]
+    return max(dates) if dates else None
+
+
+def fiscal_period_problems(*, period: FiscalPeriod) -> list[str]:
+    """What keeps a new or edited period from being saved: a blank name, an end before the start,
+    an overlap with another period."""
+    problems = []
+    if not (period.name or "").strip():
+        problems.append("The period needs a name.")
+    if period.start_date and period.end_date:
+        if period.end_date < period.start_date:
+            problems.append(f"The period ends ({period.end_date:%Y-%m-%d}) before it starts "
+                            f"({period.start_date:%Y-%m-%d}).")
+        overlapping = (FiscalPeriod.objects.filter(start_date__lte=period.end_date, end_date__gte=period.start_date)
+                       .exclude(pk=period.pk).order_by("start_date").first())
+        if overlapping is not None:
+            problems.append(f"The period overlaps {overlapping.name} ({overlapping.start_date:%Y-%m-%d} to "
+                            f"{overlapping.end_date:%Y-%m-%d}).")
+    if period.status not in FiscalPeriod.Status.values:
+        problems.append(f"Unknown period status {period.status!r}: use open, on hold or closed.")
+    return problems
+
+
+def fiscal_period_save(*, period: FiscalPeriod, user=None) -> FiscalPeriod:
+    """Create or change a fiscal period (the admin's form), audited with the values before and after."""
+    problems = fiscal_period_problems(period=period)
+    if problems:
+        raise DomainError(problems[0], errors=problems)
+    with transaction.atomic():
+        before = {}
+        if period.pk:
+            stored = FiscalPeriod.objects.select_for_update().filter(pk=period.pk).first()
+            before = audit_values(stored, FISCAL_PERIOD_FIELDS) if stored else {}
+        created = not before
+        period.save()
+        after = audit_values(period, FISCAL_PERIOD_FIELDS)
+        changes = audit_changes(before, after)
+        if changes:
+            audit_record(user=user, action="fiscal_period.create" if created else "fiscal_period.change", obj=period,
+                         changes=changes)
+    return period
+
+
+def fiscal_period_close_warning(*, period: FiscalPeriod) -> str | None:
+    """Why closing (or holding) this period deserves a second thought (Dynamics warns the same way):
+    its end is after the latest inventory close, so the close of those months could no longer post
+    its adjustments in the period."""
+    closed_until = inventory_closed_until()
+    if closed_until is not None and closed_until >= period.end_date:
+        return None
+    where = f"only up to {closed_until:%Y-%m-%d}" if closed_until else "not closed yet"
+    return (f"Inventory is {where}, before the end of {period.name} ({period.end_date:%Y-%m-%d}): once the period "
+            f"is closed, the inventory close for those dates cannot post its adjustments in it. Close inventory up "
+            f"to {period.end_date:%Y-%m-%d} first, or confirm to close the period anyway.")
+
+
+def fiscal_period_status_set(*, period: FiscalPeriod, status: str, user=None, confirmed: bool = False) -> FiscalPeriod:
+    """Open, put on hold or close a fiscal period, audited. Closing one whose end is after the latest
+    inventory close is refused until `confirmed` (the page asks first)."""
+    if status not in FiscalPeriod.Status.values:
+        raise DomainError(f"Unknown period status {status!r}: use open, on hold or closed.", field="status")
+    with transaction.atomic():
+        period = FiscalPeriod.objects.select_for_update().get(pk=period.pk)
+        if period.status == status:
+            raise DomainError(f"Period {period.name} is already {period.get_status_display().lower()}.", field="status")
+        if status == FiscalPeriod.Status.CLOSED and not confirmed:
+            warning = fiscal_period_close_warning(period=period)
+            if warning:
+                raise DomainError(warning, field="confirm")
+        before = period.status
+        period.status = status
+        period.save(update_fields=["status"])
+        audit_record(user=user, action=f"fiscal_period.{status}", obj=period,
+                     changes={"status": {"from": before, "to": status}})
+    return period
+
+
+def fiscal_period_delete(*, period: FiscalPeriod, user=None) -> None:
+    """Remove a period from the calendar (the admin), audited with what it was."""
+    with transaction.atomic():
+        values = audit_values(period, FISCAL_PERIOD_FIELDS)
+        audit_record(user=user, action="fiscal_period.delete", obj=period,
+                     changes={name: {"from": value, "to": ""} for name, value in values.items()})
+        period.delete()
+
+
+# -- number sequences -------------------------------------------------------------------------------
+
+NUMBER_SEQUENCE_FIELDS = ("code", "prefix", "next_value", "width")
+
+
+def number_sequence_save(*, sequence: NumberSequence, user=None) -> NumberSequence:
+    """Create or change a number sequence (the admin), audited. The next number never goes back:
+    numbers already handed out would be handed out again."""
+    if not (sequence.code or "").strip() or not (sequence.prefix or "").strip():
+        raise DomainError("A number sequence needs a code and a prefix.", field="prefix")
+    if not 1 <= (sequence.width or 0) <= 12:
+        raise DomainError(f"Width {sequence.width}: a number has between 1 and 12 digits.", field="width")
+    with transaction.atomic():
+        stored = NumberSequence.objects.select_for_update().filter(pk=sequence.pk).first() if sequence.pk else None
+        before = audit_values(stored, NUMBER_SEQUENCE_FIELDS) if stored else {}
+        if stored is not None and sequence.next_value < stored.next_value:
+            raise DomainError(f"Sequence {stored.code} has handed out numbers up to {stored.next_value - 1}: the next "
+                              f"number cannot go back to {sequence.next_value}.", field="next_value")
+        sequence.save()
+        changes = audit_changes(before, audit_values(sequence, NUMBER_SEQUENCE_FIELDS))
+        if changes:
+            audit_record(user=user, action="number_sequence.create" if stored is None else "number_sequence.change",
+                         obj=sequence, changes=changes)
+    return sequence

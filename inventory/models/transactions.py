@@ -41,12 +41,22 @@ class InventoryTransaction(models.Model):
     source_type = models.CharField(max_length=20, choices=SourceType.choices)
     source_number = models.CharField(max_length=60, blank=True)
     user_reference = models.CharField(max_length=120, blank=True)
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="transactions")
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
+    # Indexes: every row written costs one entry in each, so only those a read needs (see Meta;
+    # docs/benchmarks.md, import). Item and dimension are the first column of a composite index;
+    # sites and warehouses are a handful of rows, where an index on the many-side never pays.
+    # No database foreign key on item, site, warehouse, dimension and the two accounts: the writers
+    # (PostingSession, closing_transactions_insert) check and lock them set-based
+    # (common.bulk.references_check) and the tables refer to refuse deletes (inventory migration
+    # 0012), instead of PostgreSQL's check per row and key (about 10 us each).
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="transactions", db_index=False,
+                             db_constraint=False)
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False)
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+", db_index=False,
+                                  db_constraint=False)
     tracking_number = models.CharField(max_length=60, blank=True)
     expiry_date = models.DateField(null=True, blank=True)
-    cost_dimension = models.ForeignKey(CostDimension, on_delete=models.PROTECT, related_name="transactions")
+    cost_dimension = models.ForeignKey(CostDimension, on_delete=models.PROTECT, related_name="transactions",
+                                       db_index=False, db_constraint=False)
     qty = models.DecimalField(**QUANTITY_FIELD)
     status = models.CharField(max_length=10, choices=TransactionStatus.choices)
     date_physical = models.DateField()
@@ -58,18 +68,21 @@ class InventoryTransaction(models.Model):
     cost_amount_settled = models.DecimalField(**AMOUNT_FIELD, default=0)
     value_open = models.BooleanField(default=True)
     date_closed = models.DateField(null=True, blank=True)
-    marked_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="marked_issues")
+    # Mostly empty: indexed only where set (partial indexes in Meta).
+    marked_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="marked_issues",
+                                  db_index=False)
     transfer_issue = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="transfer_receipts",
-        help_text="For the receiving side of a transfer: the issue whose cost it carries.",
+        help_text="For the receiving side of a transfer: the issue whose cost it carries.", db_index=False,
     )
-    journal_line = models.ForeignKey("inventory.JournalLine", null=True, blank=True, on_delete=models.PROTECT, related_name="transactions")
+    journal_line = models.ForeignKey("inventory.JournalLine", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="transactions", db_index=False)
     # The accounts of the posting that valued this transaction. Closing adjustments post here, not
     # to whatever the item group says today (AX: "the ledger accounts of the original transaction").
     inventory_account = models.ForeignKey(MainAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                                          db_index=False)
+                                          db_index=False, db_constraint=False)
     offset_account = models.ForeignKey(MainAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                                       db_index=False)
+                                       db_index=False, db_constraint=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+",
                                    db_index=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -80,6 +93,9 @@ class InventoryTransaction(models.Model):
             models.Index(fields=["cost_dimension", "date_financial", "id"], name="txn_dimension_fin_date"),
             models.Index(fields=["item", "date_physical", "id"], name="txn_item_phys_date"),
             models.Index(fields=["date_financial"], name="txn_fin_date"),
+            models.Index(fields=["marked_to"], condition=Q(marked_to__isnull=False), name="txn_marked_to"),
+            models.Index(fields=["transfer_issue"], condition=Q(transfer_issue__isnull=False), name="txn_transfer_issue"),
+            models.Index(fields=["journal_line"], condition=Q(journal_line__isnull=False), name="txn_journal_line"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["ref"], name="txn_ref_unique"),

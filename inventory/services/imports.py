@@ -14,10 +14,11 @@ from itertools import islice
 from typing import BinaryIO
 
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 
 from common.errors import DomainError
 from common.money import ZERO
+from inventory import hooks
 from inventory.models import (
     InventoryTransaction,
     Item,
@@ -36,16 +37,19 @@ from inventory.services.csv_files import (
     MAX_AMOUNT,
     CsvRows,
     ImportResult,
+    fewer_collections,
     parse_date,
     parse_number,
     read_rows,
     text_stream,
 )
+from inventory.services.items import item_import_prepare, items_audit_changes
 from inventory.services.journals import LineInput, date_problems, journal_create, journal_post, tracking_problems
 from inventory.services.posting import PostingSession, posting_session
+from ledger.models import MainAccount
 from ledger.services import audit_record
 
-TRANSACTION_COLUMNS = ["ref", "date", "item", "qty", "unit_cost", "update", "site", "warehouse", "marking"]
+TRANSACTION_COLUMNS = ["ref", "date", "item", "qty", "unit_cost", "update", "site", "warehouse", "marking", "bin"]
 REQUIRED_TRANSACTION_COLUMNS = ["ref", "date", "item", "qty", "unit_cost", "update"]
 ITEM_COLUMNS = ["item", "name", "item_group", "model_group", "unit_cost"]
 REQUIRED_ITEM_COLUMNS = ["item", "name", "item_group", "model_group"]
@@ -70,6 +74,7 @@ class _Row:
     site: Site
     warehouse: Warehouse
     marking: str
+    bin: str = ""  # hooks: the bin the row names (checked and used by the warehouse app)
 
 
 class _TransactionFile:
@@ -82,18 +87,40 @@ class _TransactionFile:
     def __init__(self, session: PostingSession):
         self.session = session
         self.items: dict[str, Item] = {}
+        self.items_by_id: dict[int, Item] = {}
+        self.accounts: dict[int, MainAccount] = {}
         self.sites = {site.code: site for site in Site.objects.all()}
-        self.warehouses = {(w.site_id, w.code): w for w in Warehouse.objects.all()}
+        self.warehouses = {(w.site_id, w.code): w for w in Warehouse.objects.select_related("site")}
+        self.sites_by_id = {site.pk: site for site in self.sites.values()}
+        self.warehouses_by_id = {w.pk: w for w in self.warehouses.values()}
         # Transactions with a larger id were inserted by this file (in this database transaction).
         self.last_id_before = InventoryTransaction.objects.aggregate(last=Max("id"))["last"] or 0
 
-    def _load_items(self, numbers: set[str]) -> None:
+    def _load_items(self, numbers: set[str] = frozenset(), ids: set[int] = frozenset()) -> None:
         wanted = numbers - self.items.keys()
-        if wanted:
-            self.items.update((item.number, item) for item in Item.objects.filter(number__in=wanted).select_related(
-                "item_group__inventory_receipt_account", "item_group__inventory_issue_account", "item_group__cogs_account",
-                "item_group__purchase_accrual_account", "item_group__packing_slip_offset_account",
-                "item_group__price_difference_account", "model_group"))
+        wanted_ids = ids - self.items_by_id.keys()
+        if wanted or wanted_ids:
+            for item in Item.objects.filter(Q(number__in=wanted) | Q(pk__in=wanted_ids)).select_related(
+                    "item_group__inventory_receipt_account", "item_group__inventory_issue_account",
+                    "item_group__cogs_account", "item_group__purchase_accrual_account",
+                    "item_group__packing_slip_offset_account", "item_group__price_difference_account", "model_group"):
+                self.items[item.number] = self.items_by_id[item.pk] = item
+
+    def _load_posted(self, ids: Iterable[int]) -> dict[str, InventoryTransaction]:
+        """{ref: transaction} of transactions posted before, with their item, site, warehouse and
+        accounts taken from what the file keeps (one model instance per row, not eight)."""
+        posted = list(InventoryTransaction.objects.filter(pk__in=ids))
+        self._load_items(ids={txn.item_id for txn in posted})
+        missing = {txn.inventory_account_id for txn in posted} | {txn.offset_account_id for txn in posted}
+        missing -= self.accounts.keys() | {None}
+        if missing:
+            self.accounts.update(MainAccount.objects.in_bulk(missing))
+        for txn in posted:
+            txn.item, txn.site, txn.warehouse = (self.items_by_id[txn.item_id], self.sites_by_id[txn.site_id],
+                                                 self.warehouses_by_id[txn.warehouse_id])
+            txn.inventory_account = self.accounts.get(txn.inventory_account_id)
+            txn.offset_account = self.accounts.get(txn.offset_account_id)
+        return {txn.ref: txn for txn in posted}
 
     def parse(self, line: int, row: dict) -> _Row:
         ref = row.get("ref", "")
@@ -134,7 +161,8 @@ class _TransactionFile:
         marking = row.get("marking", "")
         if marking and qty > ZERO:
             raise DomainError("marking is only for issue rows")
-        return _Row(line, ref, posting_date, item, qty, unit_cost, update == "financial", site, warehouse, marking)
+        return _Row(line, ref, posting_date, item, qty, unit_cost, update == "financial", site, warehouse, marking,
+                    row.get("bin", ""))
 
     def post_chunk(self, chunk: list[tuple[int, dict]]) -> tuple[int, list[tuple[int, str]]]:
         """Check and post one chunk of rows; returns (rows posted, errors)."""
@@ -157,11 +185,16 @@ class _TransactionFile:
             if row.ref not in known:
                 seen_new.add(row.ref)
             rows.append(row)
+        # Hooks (a bin-mandatory warehouse refuses a row without a bin); invoices post no new transaction.
+        new_refs = {ref: line for ref, line in reversed([(row.ref, row.line) for row in rows]) if ref not in known}
+        refused = dict(hooks.rows_check([hooks.RowToCheck(row.line, row.item.pk, row.warehouse.pk, row.bin)
+                                         for row in rows if new_refs.get(row.ref) == row.line]))
+        errors += sorted(refused.items())
+        rows = [row for row in rows if row.line not in refused]
         session = self.session
         session.lock([(row.item, row.site, row.warehouse, "") for row in rows])
         # Loaded after the locks, so the rows we update are not changing under us.
-        by_ref = {txn.ref: txn for txn in InventoryTransaction.objects.filter(pk__in=known.values()).select_related(
-            "item__item_group", "item__model_group", "site", "warehouse", "inventory_account", "offset_account")} if known else {}
+        by_ref = self._load_posted(known.values()) if known else {}
         posted = 0
         for row in rows:
             try:
@@ -201,6 +234,7 @@ class _TransactionFile:
             txn = session.issue(item=row.item, qty=-row.qty, posting_date=row.posting_date, site=row.site,
                                 warehouse=row.warehouse, source_type=SourceType.SALE, financial=row.financial,
                                 ref=row.ref, source_number="import", marked_to=marked_to)
+        session.bins[id(txn)] = row.bin  # hooks
         by_ref[row.ref] = txn
 
 
@@ -281,7 +315,7 @@ def transactions_post(*, rows: Iterable[tuple[int, dict]], user=None, result: Im
 
     posted = 0
     try:
-        with transaction.atomic():
+        with fewer_collections(), transaction.atomic():
             with posting_session(user=user) as session:
                 session.keep_vouchers = False  # a million rows' vouchers need not stay in memory
                 file = _TransactionFile(session)
@@ -348,6 +382,7 @@ def items_post(*, rows: Iterable[tuple[int, dict]], user=None, result: ImportRes
                 if not result.error_count:
                     Item.objects.bulk_create(to_create)
                     Item.objects.bulk_update(to_update, ["name", "item_group", "model_group", "default_cost_price"])
+                    items_audit_changes(items=to_update, user=user)
                     created, updated = created + len(to_create), updated + len(to_update)
                 result.posted = 0 if result.error_count else created + updated
                 if progress is not None:
@@ -367,7 +402,8 @@ def items_post(*, rows: Iterable[tuple[int, dict]], user=None, result: ImportRes
 def _items_chunk(chunk: list[tuple[int, dict]], groups: dict, model_groups: dict,
                  seen: set[str]) -> tuple[list[tuple[int, str]], list[Item], list[Item]]:
     errors: list[tuple[int, str]] = []
-    existing = {item.number: item for item in Item.objects.filter(number__in=[row.get("item") for _, row in chunk])}
+    existing = {item.number: item for item in Item.objects.filter(number__in=[row.get("item") for _, row in chunk])
+                .select_related("item_group", "model_group", "counting_period")}
     with_transactions = set(InventoryTransaction.objects.filter(item__in=existing.values())
                             .values_list("item__number", flat=True).distinct())
     to_create, to_update = [], []
@@ -406,6 +442,7 @@ def _items_chunk(chunk: list[tuple[int, dict]], groups: dict, model_groups: dict
                 continue
             if number in with_transactions and (item.model_group_id != model_group.pk or item.item_group_id != group.pk):
                 raise DomainError(f"{number} has transactions: its item group and model group can no longer change")
+            item_import_prepare(item=item, cost=cost, has_transactions=number in with_transactions)
             item.name, item.item_group, item.model_group, item.default_cost_price = name, group, model_group, cost
             to_update.append(item)
         except DomainError as error:

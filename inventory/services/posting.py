@@ -9,23 +9,22 @@ goes through `PostingSession`, used as a context manager inside one database tra
 
 The session locks each financial dimension (CostDimension row) the first time it touches it and
 keeps its running totals in memory while the lock is held; vouchers, dimension and on-hand rows are
-written in bulk when the session ends. One lock per dimension per session is what lets an import
+written in bulk when the session ends (posting_writes.py). One lock per dimension per session is what lets an import
 post thousands of rows a second, and holding it to commit is what keeps two simultaneous postings
 of the same item from computing the running average from the same stale totals.
 """
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 
-from common.bulk import copy_models, set_columns
+from common.bulk import instance_new
 from common.errors import DomainError
 from common.money import ZERO, amount_for, round_amount
-from inventory import averages
+from inventory import averages, hooks
 from inventory.models import (
     CostDimension,
     InventoryTransaction,
@@ -40,6 +39,13 @@ from inventory.models import (
 )
 from inventory.rules import tracking_problems
 from inventory.services.posting_gate import posting_gate_enter
+from inventory.services.posting_writes import (
+    DimensionKey,
+    on_hand_rows,
+    totals_write,
+    transactions_financial_update,
+    transactions_insert,
+)
 from inventory.signals import closed_until
 from ledger.models import MainAccount, Voucher
 from ledger.services import LineSpec, PeriodGuard, VoucherDraft, number_block, vouchers_write
@@ -56,6 +62,11 @@ OFFSET_BY_SOURCE = {
     (SourceType.COUNTING, True): "inventory_profit",
     (SourceType.COUNTING, False): "inventory_loss",
 }
+
+
+# A source type's label by its value: `SourceType(value)` builds an enum member each time (a
+# posting names its source in its voucher's description).
+SOURCE_LABELS = {source.value: source.label for source in SourceType}
 
 
 def inventory_closed_until() -> date | None:
@@ -84,19 +95,12 @@ def running_average(*, item: Item, dimension: CostDimension) -> Decimal:
         physical_value=dimension.physical_value)
 
 
-@dataclass(frozen=True)
-class DimensionKey:
-    item_id: int
-    site_id: int
-    warehouse_id: int
-    tracking_number: str
-
-
 class PostingSession:
     def __init__(self, *, user=None) -> None:
         self.user = user if getattr(user, "pk", None) else None
         self.periods = PeriodGuard()
         self._closed_until: date | None | bool = False
+        self._dates_checked: set[date] = set()
         self._dimensions: dict[str, CostDimension] = {}
         self._on_hand: dict[DimensionKey, OnHand] = {}
         self._drafts: list[VoucherDraft] = []
@@ -107,6 +111,7 @@ class PostingSession:
         self._refs: list[str] = []
         self._serial_items_locked: set[int] = set()
         self.vouchers: list[Voucher] = []
+        self.posted, self.bins = [], {}  # hooks.py: new since the last flush; bin named, by id(txn)
         # Whether `vouchers` collects what each flush wrote: an import flushing a million rows'
         # vouchers in chunks turns it off so memory stays flat.
         self.keep_vouchers = True
@@ -120,22 +125,30 @@ class PostingSession:
         return self._closed_until
 
     def check_date(self, posting_date: date) -> None:
+        # The closing date and the fiscal calendar are read once per session, so a date that passed
+        # once passes again: an import checks each date once, not once per row.
+        if posting_date in self._dates_checked:
+            return
         problems = posting_date_problems(posting_date, closed_until=self.closed_until, periods=self.periods)
         if problems:
             raise DomainError(problems[0])
         self.periods.check(posting_date)
+        self._dates_checked.add(posting_date)
 
     # -- locking ----------------------------------------------------------------------------
 
     def lock(self, dimensions: Iterable[tuple[Item, Site, Warehouse, str]]) -> None:
         """Lock several dimensions up front, in key order, so that two sessions posting the same
-        items in a different order wait for each other instead of deadlocking."""
+        items in a different order wait for each other instead of deadlocking. Their on-hand rows
+        are read (or created) at the same time."""
+        dimensions = list(dimensions)
         wanted = {}
         for item, site, warehouse, tracking_number in dimensions:
             key, financial_warehouse, financial_tracking = CostDimension.key_for(item, site, warehouse, tracking_number)
             if key not in self._dimensions:
                 wanted[key] = (item, site, financial_warehouse, financial_tracking)
         if not wanted:
+            self._on_hand_load(dimensions)
             return
         existing = set(CostDimension.objects.filter(key__in=wanted).values_list("key", flat=True))
         missing = [
@@ -148,6 +161,13 @@ class PostingSession:
             item, site, _, _ = wanted[dimension.key]
             dimension.item, dimension.site = item, site
             self._dimensions[dimension.key] = dimension
+        self._on_hand_load(dimensions)
+
+    def _on_hand_load(self, places: list[tuple[Item, Site, Warehouse, str]]) -> None:
+        """Read (or create) the on-hand rows of many places at once, under their dimension locks."""
+        wanted = {DimensionKey(item.pk, site.pk, warehouse.pk, tracking): (item, site, warehouse)
+                  for item, site, warehouse, tracking in places}
+        self._on_hand.update(on_hand_rows(places={key: place for key, place in wanted.items() if key not in self._on_hand}))
 
     def dimension(self, item: Item, site: Site, warehouse: Warehouse, tracking_number: str = "") -> CostDimension:
         key, _, _ = CostDimension.key_for(item, site, warehouse, tracking_number)
@@ -185,6 +205,7 @@ class PostingSession:
 
     def _add(self, txn: InventoryTransaction) -> None:
         self._new.append(txn)
+        self.posted.append(txn)  # hooks
 
     def saved(self, txn: InventoryTransaction) -> InventoryTransaction:
         """Make sure a transaction posted in this session has its id (for marking and transfers)."""
@@ -194,10 +215,7 @@ class PostingSession:
 
     def _insert_new(self) -> None:
         if self._new:
-            if connection.vendor == "postgresql":
-                copy_models(self._new)  # bulk_create's per-value formatting was a third of an import's time
-            else:
-                InventoryTransaction.objects.bulk_create(self._new, batch_size=2000)
+            transactions_insert(transactions=self._new)
             self._new = []
 
     def _new_ref(self) -> str:
@@ -226,7 +244,8 @@ class PostingSession:
         invoice_amount = amount if amount is not None else amount_for(qty, unit_cost)
         if amount is None and item.model_group.valuation_method == ValuationMethod.MOVING_AVERAGE:
             booked_amount = self._moving_average_receipt_value(item, dimension, qty, unit_cost)
-        txn = InventoryTransaction(
+        txn = instance_new(
+            InventoryTransaction,
             ref=ref or self._new_ref(), source_type=source_type, source_number=source_number,
             user_reference=user_reference, item=item, site=site, warehouse=warehouse,
             tracking_number=tracking_number, expiry_date=expiry_date, cost_dimension=dimension, qty=qty,
@@ -273,7 +292,8 @@ class PostingSession:
         on_hand = self.on_hand(item, site, warehouse, tracking_number)
         group = item.item_group
         amount = self._issue_amount(item, dimension, qty)
-        txn = InventoryTransaction(
+        txn = instance_new(
+            InventoryTransaction,
             ref=ref or self._new_ref(), source_type=source_type, source_number=source_number,
             user_reference=user_reference, item=item, site=site, warehouse=warehouse,
             tracking_number=tracking_number, cost_dimension=dimension, qty=-qty,
@@ -289,7 +309,7 @@ class PostingSession:
             txn.offset_account = offset_account or self._offset(group, source_type, False)
             self._add(txn)
             self._add_financial(dimension, on_hand, -qty, amount)
-            self._voucher(posting_date, f"{SourceType(source_type).label} {txn.ref} {item.number}", [
+            self._voucher(posting_date, f"{SOURCE_LABELS[source_type]} {txn.ref} {item.number}", [
                 self._line(txn.offset_account, -amount, txn),
                 self._line(group.inventory_issue_account, amount, txn),
             ])
@@ -395,7 +415,7 @@ class PostingSession:
             del self._drafts[-2:]
             return issue, receipt
         self._drafts[-2:] = [VoucherDraft(
-            date=posting_date, description=f"{SourceType(source_type).label} {base} {item.number}",
+            date=posting_date, description=f"{SOURCE_LABELS[source_type]} {base} {item.number}",
             source=Voucher.Source.INVENTORY, lines=[
                 self._line(group.inventory_issue_account, issue.cost_amount_posted, issue),
                 self._line(group.inventory_receipt_account, receipt.cost_amount_posted, receipt),
@@ -530,16 +550,16 @@ class PostingSession:
         return lines
 
     def _financial_receipt_voucher(self, txn, posting_date, booked, invoice_amount, variance) -> None:
-        self._voucher(posting_date, f"{SourceType(txn.source_type).label} {txn.ref} {txn.item.number}",
+        self._voucher(posting_date, f"{SOURCE_LABELS[txn.source_type]} {txn.ref} {txn.item.number}",
                       self._receipt_lines(txn, booked, invoice_amount, variance))
         if variance and txn.pk is not None:
             self._changed[txn.pk] = txn
 
     @staticmethod
     def _offset(group: ItemGroup, source_type: str, is_receipt: bool) -> MainAccount:
-        posting_type = OFFSET_BY_SOURCE.get((SourceType(source_type), is_receipt))
+        posting_type = OFFSET_BY_SOURCE.get((source_type, is_receipt))
         if posting_type is None:
-            raise DomainError(f"A {SourceType(source_type).label.lower()} posting needs an offset account.", field="offset_account")
+            raise DomainError(f"A {SOURCE_LABELS[source_type].lower()} posting needs an offset account.", field="offset_account")
         return group.account_for(posting_type)
 
     @staticmethod
@@ -554,19 +574,11 @@ class PostingSession:
 
     def flush(self) -> None:
         self._insert_new()
-        if self._changed:
-            set_columns(table="inventory_inventorytransaction", fields=[
-                ("status", "varchar(10)"), ("date_financial", "date"), ("cost_amount_posted", "numeric"),
-                ("cost_amount_adjustment", "numeric"), ("inventory_account_id", "bigint"), ("offset_account_id", "bigint"),
-            ], rows=[(txn.pk, txn.status, txn.date_financial, txn.cost_amount_posted, txn.cost_amount_adjustment,
-                      txn.inventory_account_id, txn.offset_account_id) for txn in self._changed.values()])
-            self._changed.clear()
-        set_columns(table="inventory_costdimension", fields=[
-            ("financial_qty", "numeric"), ("financial_value", "numeric"), ("physical_qty", "numeric"), ("physical_value", "numeric"),
-        ], rows=[(d.pk, d.financial_qty, d.financial_value, d.physical_qty, d.physical_value) for d in self._dimensions.values()])
-        set_columns(table="inventory_onhand", fields=[
-            ("physical_qty", "numeric"), ("financial_qty", "numeric"), ("financial_value", "numeric"), ("physical_value", "numeric"),
-        ], rows=[(o.pk, o.physical_qty, o.financial_qty, o.financial_value, o.physical_value) for o in self._on_hand.values()])
+        hooks.transactions_posted(self.posted, self.bins, user=self.user)  # apps built on inventory (hooks.py)
+        self.posted, self.bins = [], {}
+        transactions_financial_update(transactions=self._changed.values())
+        self._changed.clear()
+        totals_write(dimensions=self._dimensions.values(), on_hand=self._on_hand.values())
         self.vouchers += vouchers_write(drafts=self._drafts, user=self.user, returning=self.keep_vouchers)
         self._drafts = []
 

@@ -44,6 +44,10 @@ class Command(BaseCommand):
         company_bootstrap(today=start)
         rng = random.Random(options["seed"])
         prefix = f"IMP{rng.randrange(10**6):06d}"
+        if Item.objects.filter(number__startswith=f"{prefix}-").exists():
+            # Its refs are posted already: every row of the file would be refused as a duplicate.
+            raise CommandError(f"This database already holds the run of --seed {options['seed']} "
+                               f"(items {prefix}-…): pass another --seed.")
         numbers = [f"{prefix}-{n:04d}" for n in range(options["items"])]
         items_csv = "item,name,item_group,model_group,unit_cost\n" + "".join(
             f"{number},Import benchmark {number},DEFAULT,{rng.choice(['FIFO', 'LIFO', 'WAVG', 'FIFO-IPV'])},5\n"
