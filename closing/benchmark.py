@@ -271,6 +271,19 @@ SELECT MAX(running) FROM (
 """
 
 
+def history_found(*, close_date: date) -> History:
+    """The history an earlier `history_generate` left (with the same close date), refused unless
+    nothing has been run on it yet: a copy of a generated database closes like a fresh one."""
+    if ClosingRun.objects.exists():
+        raise DomainError("This database has runs already: --history-exists needs a freshly generated history.")
+    items = Item.objects.filter(number__startswith="BM").count()
+    transactions = InventoryTransaction.objects.filter(source_number="benchmark").count()
+    if not items or not transactions:
+        raise DomainError("This database holds no generated history: run without --history-exists first.")
+    return History(items=items, transactions=transactions, first_date=close_date - timedelta(days=364),
+                   close_date=close_date, last_date=close_date + timedelta(days=30))
+
+
 def baseline_query() -> None:
     """The yardstick: one window function over the whole transaction table, as the issue defines it."""
     with connection.cursor() as cursor:

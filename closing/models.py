@@ -48,6 +48,7 @@ class ClosingRun(models.Model):
         RECALCULATION = "recalculation", "Recalculation"
         ON_HAND_ADJUSTMENT = "on_hand_adjustment", "On-hand adjustment"
         TRANSACTION_ADJUSTMENT = "transaction_adjustment", "Transaction adjustment"
+        STANDARD_COST_REVALUATION = "standard_cost_revaluation", "Standard cost revaluation"
         REVERSAL = "reversal", "Reversal"
 
     class Status(models.TextChoices):
@@ -121,6 +122,17 @@ class ClosingRun(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("closing:run_detail", args=[self.pk])
 
+    # Every run draws its number from one sequence ("CLS-000012"); pages show it with its type's
+    # prefix (issue #17, point 10): REC-000012 is a recalculation, still unique, the digits being.
+    LABEL_PREFIXES = {"closing": "CLS", "recalculation": "REC", "on_hand_adjustment": "ADJ",
+                      "transaction_adjustment": "ADJ", "standard_cost_revaluation": "ADJ",
+                      "reversal": "REV"}
+
+    @property
+    def label(self) -> str:
+        prefix, _, digits = self.number.rpartition("-")
+        return f"{self.LABEL_PREFIXES.get(self.run_type, prefix)}-{digits}" if prefix else self.number
+
     @property
     def has_log(self) -> bool:
         return self.warnings_count > 0
@@ -178,10 +190,17 @@ class Settlement(models.Model):
     """An issue settled against a receipt (or, for IPV physical issues, adjusted to a receipt's cost
     without settling). Amount is the receipt cost taken, as a positive magnitude."""
 
-    run = models.ForeignKey(ClosingRun, on_delete=models.PROTECT, related_name="settlements")
-    issue = models.ForeignKey("inventory.InventoryTransaction", on_delete=models.PROTECT, related_name="settlements_as_issue")
+    # No database foreign keys (closing migration 0010): a close writes a million of these rows,
+    # and PostgreSQL checked each key row by row at commit. The close's writer checks them set-based
+    # (inventory.services.valuation.transactions_settle: every settled transaction is updated, so
+    # locked, in the same statement); deleting a run or transaction still referred to is refused
+    # by a trigger on the referred table, as by PROTECT in Django.
+    run = models.ForeignKey(ClosingRun, on_delete=models.PROTECT, related_name="settlements", db_constraint=False)
+    issue = models.ForeignKey("inventory.InventoryTransaction", on_delete=models.PROTECT, related_name="settlements_as_issue",
+                              db_constraint=False)
     receipt = models.ForeignKey(
-        "inventory.InventoryTransaction", null=True, blank=True, on_delete=models.PROTECT, related_name="settlements_as_receipt"
+        "inventory.InventoryTransaction", null=True, blank=True, on_delete=models.PROTECT, related_name="settlements_as_receipt",
+        db_constraint=False,
     )
     qty = models.DecimalField(**QUANTITY_FIELD)
     amount = models.DecimalField(**AMOUNT_FIELD)
@@ -200,8 +219,10 @@ class Settlement(models.Model):
 class CostAdjustment(models.Model):
     """A change of one transaction's cost amount by one run, signed like the transaction."""
 
-    run = models.ForeignKey(ClosingRun, on_delete=models.PROTECT, related_name="adjustments")
-    transaction = models.ForeignKey("inventory.InventoryTransaction", on_delete=models.PROTECT, related_name="cost_adjustments")
+    # No database foreign keys, as on Settlement (closing migration 0010).
+    run = models.ForeignKey(ClosingRun, on_delete=models.PROTECT, related_name="adjustments", db_constraint=False)
+    transaction = models.ForeignKey("inventory.InventoryTransaction", on_delete=models.PROTECT, related_name="cost_adjustments",
+                                    db_constraint=False)
     amount = models.DecimalField(**AMOUNT_FIELD)
     date = models.DateField()
     # Where the other side went when it was not the transaction's own offset account: an on-hand

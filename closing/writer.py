@@ -7,7 +7,6 @@ inside the caller's transaction. Reading a bundle in is closing/data.py.
 
 from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal
 
 from django.db import connection
 
@@ -99,12 +98,34 @@ def undo_run(run_id: int) -> None:
         cursor.execute("DROP TABLE tmp_run_values")
 
 
-def write_settlements(rows: Sequence[tuple]) -> None:
-    """Settlement rows: (run id, issue id, receipt id, quantity, amount, date)."""
-    copy_rows("closing_settlement", ["run_id", "issue_id", "receipt_id", "qty", "amount", "date"], rows, plain=True)
+def write_settlements(rows: Sequence[tuple[int, int, int, int, int, date]]) -> None:
+    """Settlement rows in fixed point: (run id, issue id, receipt id, quantity in millionths, amount
+    in cents, date). Written as "<integer>e-6" and "<integer>e-2", which the numeric columns read
+    exactly: no Decimal is made for a million rows."""
+    copy_rows("closing_settlement", ["run_id", "issue_id", "receipt_id", "qty", "amount", "date"],
+              [(run_id, issue, receipt, f"{qty}e-6", f"{amount}e-2", on) for run_id, issue, receipt, qty, amount, on in rows],
+              plain=True)
 
 
-def write_adjustments(*, run_id: int, on: date, adjustments: Sequence[tuple[int, Decimal]]) -> None:
-    """A run's cost adjustments: (transaction id, amount), dated on the run's date."""
+def write_adjustments(*, run_id: int, on: date, adjustments: Sequence[tuple[int, int]]) -> None:
+    """A run's cost adjustments: (transaction id, amount in cents), dated on the run's date."""
     copy_rows("closing_costadjustment", ["run_id", "transaction_id", "amount", "date"],
-              [(run_id, txn_id, amount, on) for txn_id, amount in adjustments], plain=True)
+              [(run_id, txn_id, f"{amount}e-2", on) for txn_id, amount in adjustments], plain=True)
+
+
+def settlements_delete(*, transaction_ids: Sequence[int]) -> None:
+    """Delete every settlement (of any run) whose issue or receipt is one of these transactions: a
+    reversed close's weighted-average closing pairs, which go with it. By their ids, through the
+    issue and receipt indexes (measured: 1.1 s as a join over the million settlements of a close)."""
+    ids = sorted(transaction_ids)
+    if not ids:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("DELETE FROM closing_settlement WHERE issue_id = ANY(%s) OR receipt_id = ANY(%s)", [ids, ids])
+            return
+        for start in range(0, len(ids), 400):
+            chunk = ids[start:start + 400]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(f"DELETE FROM closing_settlement WHERE issue_id IN ({marks}) OR receipt_id IN ({marks})",
+                           [*chunk, *chunk])

@@ -8,23 +8,24 @@ makes transfer costs cheap to iterate: the plan never changes, only the receipt 
 Rounding (docs/domain.md §0): amounts are rounded half-up to cents per settlement. A leg takes the receipt's
 *remaining* amount pro rata of its *remaining* quantity, and the leg that empties a receipt takes the
 exact rest, so a receipt's cost is handed out to the cent and never over-spent.
+
+Everything here is fixed point (closing/engine/fixed.py): quantities are integers in millionths,
+amounts integers in cents, so the arithmetic is exact and `round_half_up` is the only rounding.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
-from decimal import Decimal
 
-from common.money import ZERO, round_amount
-
+from .fixed import quantity_text, round_half_up
 from .types import (
     WA_CLOSING_LABEL,
-    AdjustmentOut,
-    DimensionResult,
-    OpenTxn,
-    SettlementOut,
-    SystemTxnOut,
+    FixedAdjustment,
+    FixedResult,
+    FixedSettlement,
+    FixedSystemTxn,
+    FixedTxn,
     WarningOut,
 )
 
@@ -45,12 +46,12 @@ class Book:
     )
 
     def __init__(
-        self, txns: Sequence[OpenTxn], *, close_date: date, include_physical_value: bool,
-        transfer_costs: Mapping[int, Decimal], max_iterations: int,
+        self, txns: Sequence[FixedTxn], *, close_date: date, include_physical_value: bool,
+        transfer_costs: Mapping[int, int], max_iterations: int,
     ) -> None:
         # Only transactions dated up to the closing date are reviewed (docs/domain.md §2.4); nothing later is
         # settled or adjusted. Sorting by (date, id) makes the result independent of the input order.
-        self.txns = sorted((t for t in txns if t.date <= close_date and t.qty != ZERO), key=_date_id)
+        self.txns = sorted((t for t in txns if t.date <= close_date and t.qty != 0), key=_date_id)
         self.close_date = close_date
         self.include_physical_value = include_physical_value
         self.transfer_costs = transfer_costs
@@ -67,7 +68,7 @@ class Book:
             if txn.id in self.position:
                 raise ValueError(f"transaction {txn.id} is given twice")
             self.position[txn.id] = pos
-            if txn.qty > ZERO:
+            if txn.qty > 0:
                 self.all_receipts.append(pos)
                 if txn.financial:
                     self.financial_receipts.append(pos)
@@ -79,7 +80,7 @@ class Book:
                 (self.unmarked_physical_issues if txn.marked_to is None else self.marked_physical_issues).append(pos)
 
 
-def _date_id(txn: OpenTxn) -> tuple[date, int]:
+def _date_id(txn: FixedTxn) -> tuple[date, int]:
     return (txn.date, txn.id)
 
 
@@ -91,9 +92,9 @@ class Plan:
 
     def __init__(self, book: Book) -> None:
         self.book = book
-        # Quantity not yet matched, as a magnitude, per position.
-        self.open: list[Decimal] = [abs(t.qty) for t in book.txns]
-        self.legs: list[tuple[int, int, Decimal, int]] = []
+        # Quantity not yet matched (millionths), as a magnitude, per position.
+        self.open: list[int] = [abs(t.qty) for t in book.txns]
+        self.legs: list[tuple[int, int, int, int]] = []
         self.system_dates: list[date] = []  # one per system transaction, in creation order
         self.reasons: dict[int, str] = {}  # why an issue could not be settled, when there is more to say
         self.values_physical = False
@@ -101,7 +102,7 @@ class Plan:
     def take(self, issue: int, receipt: int, kind: int) -> None:
         open_ = self.open
         qty = min(open_[issue], open_[receipt])
-        if qty <= ZERO:
+        if qty <= 0:
             return
         open_[issue] -= qty
         open_[receipt] -= qty
@@ -114,12 +115,12 @@ class Plan:
         issue = self._new_system(on)
         receipt = self._new_system(on)
         open_ = self.open
-        total = ZERO
+        total = 0
         for r in receipts:
             qty = open_[r]
-            if qty > ZERO:
+            if qty > 0:
                 self.legs.append((issue, r, qty, SETTLE))
-                open_[r] = ZERO
+                open_[r] = 0
                 total += qty
         self.legs.append((issue, receipt, total, OPEN_SYSTEM_RECEIPT))
         open_[receipt] = total
@@ -127,7 +128,7 @@ class Plan:
 
     def _new_system(self, on: date) -> int:
         self.system_dates.append(on)
-        self.open.append(ZERO)
+        self.open.append(0)
         return len(self.open) - 1
 
 
@@ -149,9 +150,9 @@ def settle_marked(plan: Plan, issues: Sequence[int], *, kind: int = SETTLE) -> N
         receipt = position.get(marked_to)
         usable = (
             receipt is not None
-            and txns[receipt].qty > ZERO
+            and txns[receipt].qty > 0
             and (txns[receipt].financial or kind == VALUE)
-            and open_[receipt] > ZERO
+            and open_[receipt] > 0
         )
         if not usable:
             plan.reasons[issue] = (
@@ -160,7 +161,7 @@ def settle_marked(plan: Plan, issues: Sequence[int], *, kind: int = SETTLE) -> N
             )
             continue
         plan.take(issue, receipt, kind)
-        if open_[issue] > ZERO:
+        if open_[issue] > 0:
             plan.reasons[issue] = f"it is marked to receipt {marked_to}, which has too little open quantity"
 
 
@@ -177,7 +178,7 @@ def value_physical_issues(plan: Plan, match: Matcher) -> None:
     match(plan, book.unmarked_physical_issues, book.all_receipts, VALUE)
 
 
-def close_with_matcher(book: Book, match: Matcher) -> DimensionResult:
+def close_with_matcher(book: Book, match: Matcher) -> FixedResult:
     """The shape of FIFO, LIFO and LIFO date: marking first, the method for the rest of the financial
     issues, then (IPV) the physical issues."""
     plan = Plan(book)
@@ -193,23 +194,24 @@ class _Priced:
     __slots__ = ("settlements", "adjustments", "system_txns")
 
     def __init__(self) -> None:
-        self.settlements: list[SettlementOut] = []
-        self.adjustments: dict[int, Decimal] = {}  # issue position -> signed adjustment
-        self.system_txns: list[SystemTxnOut] = []
+        self.settlements: list[FixedSettlement] = []
+        self.adjustments: dict[int, int] = {}  # issue position -> signed adjustment
+        self.system_txns: list[FixedSystemTxn] = []
 
 
-def _price(plan: Plan, base: list[Decimal]) -> _Priced:
+def _price(plan: Plan, base: list[int]) -> _Priced:
     book = plan.book
     txns = book.txns
     n = len(txns)
     size = len(plan.open)
     ids = [t.id for t in txns] + [system_id(plan, pos) for pos in range(n, size)]
-    remaining_qty = [abs(t.qty) for t in txns] + [ZERO] * (size - n)
-    remaining_amount = base + [ZERO] * (size - n)
-    taken = [ZERO] * size
-    matched = [ZERO] * size
+    remaining_qty = [abs(t.qty) for t in txns] + [0] * (size - n)
+    remaining_amount = base + [0] * (size - n)
+    taken = [0] * size
+    matched = [0] * size
     priced = _Priced()
     settlements = priced.settlements
+    append = settlements.append
     for issue, receipt, qty, kind in plan.legs:
         if kind == OPEN_SYSTEM_RECEIPT:
             remaining_qty[receipt] = qty
@@ -217,24 +219,31 @@ def _price(plan: Plan, base: list[Decimal]) -> _Priced:
             continue
         r_qty = remaining_qty[receipt]
         r_amount = remaining_amount[receipt]
-        amount = r_amount if qty == r_qty else round_amount(r_amount * qty / r_qty)
+        if qty == r_qty:
+            amount = r_amount
+        else:  # round_half_up(r_amount * qty, r_qty), inlined: r_qty > 0, the hot loop of a close
+            numerator = r_amount * qty
+            if numerator >= 0:
+                amount = (2 * numerator + r_qty) // (2 * r_qty)
+            else:
+                amount = -((r_qty - 2 * numerator) // (2 * r_qty))
         remaining_qty[receipt] = r_qty - qty
         remaining_amount[receipt] = r_amount - amount
         taken[issue] += amount
         matched[issue] += qty
         if kind == SETTLE:
-            settlements.append(SettlementOut(issue_id=ids[issue], receipt_id=ids[receipt], qty=qty, amount=amount))
+            append(FixedSettlement(ids[issue], ids[receipt], qty, amount))
 
     adjustments = priced.adjustments
     for pos in book.issues:
         qty_matched = matched[pos]
-        if qty_matched == ZERO:
+        if qty_matched == 0:
             continue
         txn = txns[pos]
         open_qty = -txn.qty
         if txn.financial:
             # Only the settled part is corrected; an unsettled rest keeps its current cost.
-            current = txn.amount if qty_matched == open_qty else round_amount(txn.amount * qty_matched / open_qty)
+            current = txn.amount if qty_matched == open_qty else round_half_up(txn.amount * qty_matched, open_qty)
         elif qty_matched == open_qty:
             current = txn.amount
         else:
@@ -242,22 +251,18 @@ def _price(plan: Plan, base: list[Decimal]) -> _Priced:
             # closing again gives the same answer.
             continue
         adjustment = -taken[pos] - current
-        if adjustment != ZERO:
+        if adjustment != 0:
             adjustments[pos] = adjustment
 
     for k in range(0, size - n, 2):
         issue, receipt = n + k, n + k + 1
         on = plan.system_dates[k]
-        priced.system_txns.append(SystemTxnOut(
-            id=ids[issue], qty=-matched[issue], amount=-taken[issue], date=on, label=WA_CLOSING_LABEL,
-        ))
-        priced.system_txns.append(SystemTxnOut(
-            id=ids[receipt], qty=matched[issue], amount=taken[issue], date=on, label=WA_CLOSING_LABEL,
-        ))
+        priced.system_txns.append(FixedSystemTxn(ids[issue], -matched[issue], -taken[issue], on, WA_CLOSING_LABEL))
+        priced.system_txns.append(FixedSystemTxn(ids[receipt], matched[issue], taken[issue], on, WA_CLOSING_LABEL))
     return priced
 
 
-def evaluate(plan: Plan) -> DimensionResult:
+def evaluate(plan: Plan) -> FixedResult:
     """Price the plan. A receipt that carries a transfer issue's cost takes that cost first; when the
     transfer issue is in this same dimension its cost depends on the settlement that may in turn use
     the receipt, so price again until the carried costs stop changing (at most max_iterations passes,
@@ -271,7 +276,7 @@ def evaluate(plan: Plan) -> DimensionResult:
         if txn.transfer_issue is None:
             continue
         issue = book.position.get(txn.transfer_issue)
-        if issue is not None and txns[issue].qty < ZERO:
+        if issue is not None and txns[issue].qty < 0:
             internal.append((pos, issue))
         elif txn.transfer_issue in book.transfer_costs:
             # The issue's final cost for its full quantity, which a transfer moves unchanged into
@@ -284,8 +289,8 @@ def evaluate(plan: Plan) -> DimensionResult:
     while internal:
         carried = {}
         for receipt, issue in internal:
-            final = txns[issue].amount + priced.adjustments.get(issue, ZERO)
-            cost = round_amount(final * txns[receipt].qty / txns[issue].qty)
+            final = txns[issue].amount + priced.adjustments.get(issue, 0)
+            cost = round_half_up(final * txns[receipt].qty, txns[issue].qty)
             if cost != base[receipt]:
                 carried[receipt] = cost
         if not carried:
@@ -303,13 +308,13 @@ def evaluate(plan: Plan) -> DimensionResult:
     for pos in book.all_receipts:
         if txns[pos].transfer_issue is not None and base[pos] != txns[pos].amount:
             changes[pos] = base[pos] - txns[pos].amount
-    adjustments = [AdjustmentOut(txn_id=txns[pos].id, amount=changes[pos]) for pos in sorted(changes)]
+    adjustments = [FixedAdjustment(txns[pos].id, changes[pos]) for pos in sorted(changes)]
     issue_adjustments = priced.adjustments
 
     issue_costs = {
-        txns[pos].id: txns[pos].amount + issue_adjustments.get(pos, ZERO) for pos in book.issues
+        txns[pos].id: txns[pos].amount + issue_adjustments.get(pos, 0) for pos in book.issues
     }
-    return DimensionResult(
+    return FixedResult(
         settlements=tuple(priced.settlements),
         adjustments=tuple(adjustments),
         system_txns=tuple(priced.system_txns),
@@ -326,7 +331,7 @@ def _warnings(plan: Plan, unsettled_transfers: list[int]) -> list[WarningOut]:
     warnings: list[tuple[int, WarningOut]] = []
     for pos in book.issues:
         left = open_[pos]
-        if left == ZERO:
+        if left == 0:
             continue
         txn = txns[pos]
         if txn.financial:
@@ -354,8 +359,3 @@ def _warnings(plan: Plan, unsettled_transfers: list[int]) -> list[WarningOut]:
         )))
     warnings.sort(key=lambda item: item[0])
     return [warning for _, warning in warnings]
-
-
-def quantity_text(qty: Decimal) -> str:
-    """2.000000 -> "2", 2.5 -> "2.5", 100 -> "100" (never "1E+2")."""
-    return format(qty.normalize(), "f")

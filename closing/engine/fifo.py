@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from common.money import ZERO
-
 from .common import Book, Plan, close_with_matcher
-from .types import DimensionResult
+from .types import FixedResult
 
 
 def match(plan: Plan, issues: Sequence[int], receipts: Sequence[int], kind: int) -> None:
@@ -16,13 +14,13 @@ def match(plan: Plan, issues: Sequence[int], receipts: Sequence[int], kind: int)
     take = plan.take
     k, count = 0, len(receipts)
     for issue in issues:
-        while open_[issue] > ZERO and k < count:
+        while open_[issue] > 0 and k < count:
             receipt = receipts[k]
-            if open_[receipt] > ZERO:
+            if open_[receipt] > 0:
                 take(issue, receipt, kind)
             else:
                 k += 1
 
 
-def close(book: Book) -> DimensionResult:
+def close(book: Book) -> FixedResult:
     return close_with_matcher(book, match)

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from common.money import ZERO
-
 from .common import Book, Plan, close_with_matcher
-from .types import DimensionResult
+from .types import FixedResult
 
 
 def match(plan: Plan, issues: Sequence[int], receipts: Sequence[int], kind: int) -> None:
@@ -31,14 +29,14 @@ def match(plan: Plan, issues: Sequence[int], receipts: Sequence[int], kind: int)
             arrived += 1
         for pos in range(end - 1, start - 1, -1):  # same date: the last issue first
             issue = issues[pos]
-            while open_[issue] > ZERO:
-                while stack and open_[stack[-1]] == ZERO:
+            while open_[issue] > 0:
+                while stack and open_[stack[-1]] == 0:
                     stack.pop()
                 if stack:
                     take(issue, stack[-1], kind)
                     continue
                 later = max(later, arrived)
-                while later < count and open_[receipts[later]] == ZERO:
+                while later < count and open_[receipts[later]] == 0:
                     later += 1
                 if later == count:
                     break
@@ -46,5 +44,5 @@ def match(plan: Plan, issues: Sequence[int], receipts: Sequence[int], kind: int)
         start = end
 
 
-def close(book: Book) -> DimensionResult:
+def close(book: Book) -> FixedResult:
     return close_with_matcher(book, match)

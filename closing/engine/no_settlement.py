@@ -4,8 +4,8 @@ standard cost needs no close; moving average has no settlements and no marking).
 from __future__ import annotations
 
 from .common import Book
-from .types import EMPTY_RESULT, DimensionResult
+from .types import EMPTY_FIXED_RESULT, FixedResult
 
 
-def close(book: Book) -> DimensionResult:
-    return EMPTY_RESULT
+def close(book: Book) -> FixedResult:
+    return EMPTY_FIXED_RESULT

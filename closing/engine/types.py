@@ -2,6 +2,11 @@
 
 The engine works on the value-open transactions of one item in one financial dimension. Amounts and
 quantities are signed like the quantity (receipts positive, issues negative), as everywhere in Costbook.
+
+Two faces of the same data. The engine computes on exact fixed-point integers (`Fixed*`: quantities
+in millionths, amounts in cents; closing/engine/fixed.py), which is what the close's data layer
+streams in and writes out. `OpenTxn` and the `*Out` types carry the same values as `Decimal`, for
+callers that think in money (tests, tools): `close_dimension` converts at the edge.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class ValuationMethod(StrEnum):
@@ -84,3 +90,50 @@ class DimensionResult:
 
 
 EMPTY_RESULT = DimensionResult(settlements=(), adjustments=(), system_txns=(), warnings=(), issue_costs={})
+
+
+class FixedTxn(NamedTuple):
+    """`OpenTxn` in fixed point. A named tuple, not a dataclass: a close makes a million of them."""
+
+    id: int
+    qty: int  # signed open quantity in millionths
+    amount: int  # signed open cost amount in cents
+    date: date
+    financial: bool
+    marked_to: int | None = None
+    transfer_issue: int | None = None
+    is_prior_on_hand: bool = False
+
+
+class FixedSettlement(NamedTuple):
+    issue_id: int
+    receipt_id: int
+    qty: int  # millionths, > 0
+    amount: int  # cents, the receipt cost taken (sign of the receipt's amount)
+
+
+class FixedAdjustment(NamedTuple):
+    txn_id: int
+    amount: int  # cents, signed change of the transaction's cost amount
+
+
+class FixedSystemTxn(NamedTuple):
+    id: int
+    qty: int  # millionths, signed
+    amount: int  # cents, signed
+    date: date
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class FixedResult:
+    """`DimensionResult` in fixed point."""
+
+    settlements: tuple[FixedSettlement, ...]
+    adjustments: tuple[FixedAdjustment, ...]
+    system_txns: tuple[FixedSystemTxn, ...]
+    warnings: tuple[WarningOut, ...]
+    issue_costs: Mapping[int, int]  # cents
+
+
+EMPTY_FIXED_RESULT = FixedResult(settlements=(), adjustments=(), system_txns=(), warnings=(), issue_costs={})

@@ -20,10 +20,8 @@ from collections import deque
 from collections.abc import Callable
 from datetime import date
 
-from common.money import ZERO
-
 from .common import SETTLE, Book, Plan, evaluate, settle_marked
-from .types import DimensionResult
+from .types import FixedResult
 
 
 def settle_by_period(plan: Plan, period_of: Callable[[date], date]) -> None:
@@ -50,19 +48,19 @@ def settle_by_period(plan: Plan, period_of: Callable[[date], date]) -> None:
             i += 1
         if not waiting:
             continue  # nothing to settle: receipts just accumulate, no closing transactions needed
-        live = [receipt for receipt in on_hand if open_[receipt] > ZERO]
+        live = [receipt for receipt in on_hand if open_[receipt] > 0]
         if len(live) > 1:
             live = [plan.summarize(live, period)]
         for receipt in live:
-            while waiting and open_[receipt] > ZERO:
+            while waiting and open_[receipt] > 0:
                 issue = waiting[0]
                 plan.take(issue, receipt, SETTLE)
-                if open_[issue] == ZERO:
+                if open_[issue] == 0:
                     waiting.popleft()
         on_hand = live
 
 
-def close(book: Book) -> DimensionResult:
+def close(book: Book) -> FixedResult:
     plan = Plan(book)
     close_date = book.close_date
     settle_by_period(plan, lambda _: close_date)

@@ -5,11 +5,11 @@ when one receipt is open, else through a "Weighted average inventory closing" pa
 from __future__ import annotations
 
 from .common import Book, Plan, evaluate
-from .types import DimensionResult
+from .types import FixedResult
 from .weighted_average import settle_by_period
 
 
-def close(book: Book) -> DimensionResult:
+def close(book: Book) -> FixedResult:
     plan = Plan(book)
     settle_by_period(plan, lambda day: day)
     return evaluate(plan)

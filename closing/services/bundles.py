@@ -29,7 +29,7 @@ from closing.services.runs import (
     run_items,
 )
 from closing.services.vouchers import post_run_voucher
-from closing.signals import run_ended_after_commit
+from closing.signals import run_ended_after_commit, run_failed_after_commit
 from closing.writer import (
     RUN_TABLES,
     commit_without_waiting_for_disk,
@@ -137,6 +137,7 @@ def _bundle_failed(bundle_id: int, error: Exception) -> ClosingRun | None:
         ClosingRun.objects.filter(pk=bundle.run_id).exclude(status=ClosingRun.Status.CANCELLED).update(
             status=ClosingRun.Status.FAILED, phase="failed",
             error=f"Bundle {bundle.number} (items {items}{'…' if len(bundle.cost_dimension_ids) > 5 else ''}) failed: {message}"[:4000])
+        run_failed_after_commit(bundle.run_id)
     return None
 
 

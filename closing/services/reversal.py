@@ -3,16 +3,16 @@ run, and the run kept visible as cancelled."""
 
 from datetime import date
 
-from django.db.models import Q
 from django.utils import timezone
 
-from closing.models import ClosingRun, CostAdjustment, Settlement
+from closing.models import ClosingRun, CostAdjustment
 from closing.selectors import latest_adjustment as active_adjustment
 from closing.selectors import latest_close
+from closing.services.revaluation import revaluation_reversal_refusal, revaluation_reverse
 from closing.services.runs import closing_lock, run_noun
 from closing.services.vouchers import post_run_voucher
 from closing.signals import run_ended_after_commit
-from closing.writer import RUN_TABLES, refresh_statistics, roomy_sorts, undo_run
+from closing.writer import RUN_TABLES, refresh_statistics, roomy_sorts, settlements_delete, undo_run
 from common.errors import DomainError
 from inventory.services.valuation import closing_transactions, closing_transactions_delete
 from ledger.services import PeriodGuard, audit_record, number_next
@@ -53,6 +53,10 @@ def closing_reverse(*, user=None, recalculations_from: date | None = None, lates
                 raise DomainError(f"{later.get_run_type_display()} {later.number} was made after "
                                   f"{run_noun(target)} {target.number}: reverse it first.")
             targets = [target]
+            if target.run_type == ClosingRun.RunType.STANDARD_COST_REVALUATION:
+                refusal = revaluation_reversal_refusal(run=target)
+                if refusal:
+                    raise DomainError(refusal)
         guard = PeriodGuard()
         for target in targets:
             if target.voucher_id:
@@ -78,8 +82,10 @@ def _reverse_run(target: ClosingRun, user) -> ClosingRun:
     adjustments_count = adjustments.count()
     # The run's weighted-average closing pair goes, with its settlements; every other settlement
     # and adjustment stays, cancelled with its run.
-    Settlement.objects.filter(Q(issue__in=system) | Q(receipt__in=system)).delete()
+    settlements_delete(transaction_ids=list(system.values_list("pk", flat=True)))
     closing_transactions_delete(run_number=target.number)
+    if target.run_type == ClosingRun.RunType.STANDARD_COST_REVALUATION:
+        revaluation_reverse(run=target)
     target.is_cancelled = True
     target.status = ClosingRun.Status.CANCELLED
     target.save(update_fields=["is_cancelled", "status"])

@@ -1,14 +1,23 @@
-"""`close_inventory --wait --workers N` on PostgreSQL: bundles processed by N child processes, each
-with its own connection, give the books a single process gives, to the cent.
+"""A close spread over processes gives the books a single process gives, to the cent, on PostgreSQL:
+`close_inventory --wait --workers N` (bundles in N child processes, each with its own connection),
+and 4 real RQ workers on real Redis closing a generated history of 100,000 transactions in which
+every valuation method, marking and transfers between sites occur.
 
-The children read what the test committed, so the test runs outside a transaction."""
+The children and workers read what the test committed, so the tests run outside a transaction."""
 
+from collections import Counter
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 
-from closing.models import InventoryParameters
+from closing import services
+from closing.benchmark import history_generate
+from closing.models import ClosingRun, InventoryParameters
+from inventory.models import InventoryTransaction, Item, ItemModelGroup
+from tests.closing.test_workers import assert_same_books, books_of
+from tests.closing.workers import WorkerPool, queues_reserved, skip_reason, wait_for
 
 pytestmark = [
     pytest.mark.slow,  # child processes
@@ -57,3 +66,45 @@ def test_it_closes_in_two_processes_exactly_as_in_one(books):
 
     assert books_state(books, items) == in_two
     assert in_two[3] != Decimal("0.00") and any(in_two[2])
+
+
+WORKERS_SKIP = skip_reason()
+CLOSE_DATE = date(2026, 6, 30)
+
+
+@pytest.mark.redis
+@pytest.mark.skipif(WORKERS_SKIP is not None, reason=WORKERS_SKIP or "")
+def test_it_closes_100k_transactions_on_four_rq_workers_exactly_as_in_one_process(company, tmp_path):
+    # The benchmark's generator: FIFO, LIFO and weighted-average items, marked issues, transfers
+    # between two sites, physical-only postings, items going negative. Its items are then spread
+    # over all twelve model groups, so every method (with and without include physical value)
+    # closes part of the history.
+    history_generate(transactions=100_000, items=600, close_date=CLOSE_DATE, seed=7)
+    groups = list(ItemModelGroup.objects.order_by("code"))
+    item_ids = list(Item.objects.filter(number__startswith="BM").order_by("pk").values_list("pk", flat=True))
+    for index, group in enumerate(groups):
+        Item.objects.filter(pk__in=item_ids[index::len(groups)]).update(model_group=group)
+    InventoryParameters.objects.filter(pk=1).update(items_per_bundle=25)  # 24 bundles for 4 workers
+    considered = InventoryTransaction.objects.filter(date_physical__lte=CLOSE_DATE)
+    assert considered.count() >= 90_000
+    assert considered.exclude(marked_to=None).exists() and considered.exclude(transfer_issue=None).exists()
+
+    with queues_reserved(timeout=1800), WorkerPool(tmp_path) as pool:
+        for _ in range(4):
+            pool.start()
+        wait_for(pool.ready, timeout=60, what="four workers to register")
+        run = services.closing_start(request=services.RunRequest(run_type=ClosingRun.RunType.CLOSING, date=CLOSE_DATE))
+        run = wait_for(lambda: (now := ClosingRun.objects.get(pk=run.pk)).status in ("ended", "failed") and now,
+                       timeout=1200, what="the close on four workers to end", interval=1)
+        assert run.status == "ended", f"{run.error}\n{pool.logs()}"
+        assert sum(1 for done in pool.jobs_done().values() if done) >= 2, pool.jobs_done()
+        on_workers = books_of(run)
+
+    services.closing_reverse()
+    in_one = books_of(services.run_execute(run_id=services.closing_start(
+        request=services.RunRequest(run_type=ClosingRun.RunType.CLOSING, date=CLOSE_DATE), queue=False).pk))
+    assert in_one.counts["status"] == "ended"
+    assert in_one.counts["settlements"] > 50_000 and in_one.counts["adjustments"] > 10_000
+    methods = Counter(Item.objects.filter(pk__in=item_ids).values_list("model_group__valuation_method", flat=True))
+    assert len(methods) == 7  # every valuation method
+    assert_same_books(on_workers, in_one)
