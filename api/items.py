@@ -28,8 +28,8 @@ from inventory import selectors as inventory_selectors
 from inventory.models import Item
 from inventory.services import imports
 
-# Creating and updating items is the Import CSV page's right (the items file is imported there).
-ADD_ITEMS = "inventory.add_inventorytransaction"
+# Creating and updating items takes the item permissions, like the items import (#16, point 9).
+ADD_ITEMS = ("inventory.add_item", "inventory.change_item")
 VIEW_ITEM = "inventory.view_item"
 MAX_BATCH = 10_000
 COLUMNS = {"number": "item", "name": "name", "item_group": "item_group", "model_group": "model_group",
@@ -89,7 +89,7 @@ def _item_detail(item: Item) -> dict:
 
 class ItemsView(ApiView):
     def get_permissions(self):
-        return [require(ADD_ITEMS if self.request.method == "POST" else VIEW_ITEM)()]
+        return [require(*ADD_ITEMS)() if self.request.method == "POST" else require(VIEW_ITEM)()]
 
     @extend_schema(
         operation_id="items_list",

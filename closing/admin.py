@@ -1,12 +1,17 @@
 from django.contrib import admin
 
 from closing.models import ClosingLog, ClosingRun, InventoryParameters
-from ledger.admin import ReadOnlyAdmin
+from closing.services.parameters import PARAMETER_FIELDS, parameters_update
+from ledger.admin import ReadOnlyAdmin, ServiceAdmin
 
 
 @admin.register(InventoryParameters)
-class InventoryParametersAdmin(admin.ModelAdmin):
+class InventoryParametersAdmin(ServiceAdmin):
     list_display = ("__str__", "storno_for_adjustments", "default_specification", "items_per_bundle")
+
+    def save_with_service(self, request, obj) -> None:
+        # The one row, changed like the Parameters page changes it (audited before/after).
+        parameters_update(user=request.user, **{name: getattr(obj, name) for name in PARAMETER_FIELDS})
 
     def has_add_permission(self, request):
         return not InventoryParameters.objects.exists()

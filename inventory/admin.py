@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 
 from inventory.models import (
@@ -14,7 +15,16 @@ from inventory.models import (
     StandardJournalLine,
     Warehouse,
 )
-from ledger.admin import ReadOnlyAdmin
+from inventory.services.items import (
+    item_change_problems,
+    item_delete,
+    item_group_save,
+    item_save,
+    model_group_change_problems,
+    model_group_save,
+    setup_delete,
+)
+from ledger.admin import ReadOnlyAdmin, ServiceAdmin, form_candidate
 
 
 class WarehouseInline(admin.TabularInline):
@@ -35,7 +45,7 @@ class WarehouseAdmin(admin.ModelAdmin):
 
 
 @admin.register(ItemGroup)
-class ItemGroupAdmin(admin.ModelAdmin):
+class ItemGroupAdmin(ServiceAdmin):
     list_display = ("code", "name", "inventory_receipt_account", "cogs_account")
     search_fields = ("code", "name")
     fieldsets = (
@@ -47,16 +57,54 @@ class ItemGroupAdmin(admin.ModelAdmin):
         )}),
     )
 
+    def save_with_service(self, request, obj) -> None:
+        item_group_save(group=obj, user=request.user)
+
+    def delete_with_service(self, request, obj) -> None:
+        setup_delete(obj=obj, user=request.user)
+
+
+class ModelGroupAdminForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        stored = ItemModelGroup.objects.filter(pk=self.instance.pk).first() if self.instance.pk else None
+        for field, message in model_group_change_problems(group=form_candidate(self), stored=stored):
+            self.add_error(field if field in self.fields else None, message)
+        return cleaned
+
 
 @admin.register(ItemModelGroup)
-class ItemModelGroupAdmin(admin.ModelAdmin):
+class ItemModelGroupAdmin(ServiceAdmin):
+    form = ModelGroupAdminForm
     list_display = ("code", "name", "valuation_method", "include_physical_value", "physical_negative_allowed",
                     "financial_negative_allowed", "post_physical_inventory")
     list_filter = ("valuation_method",)
 
+    def save_with_service(self, request, obj) -> None:
+        model_group_save(group=obj, user=request.user)
+
+    def delete_with_service(self, request, obj) -> None:
+        setup_delete(obj=obj, user=request.user)
+
+
+class ItemAdminForm(forms.ModelForm):
+    """The admin's item form checks what the Items page checks (inventory.services.items), so a
+    refused change is shown on the form, not lost."""
+
+    def clean(self):
+        cleaned = super().clean()
+        stored = Item.objects.select_related("model_group").filter(pk=self.instance.pk).first() \
+            if self.instance.pk else None
+        candidate = form_candidate(self)
+        if candidate.item_group_id and candidate.model_group_id:
+            for field, message in item_change_problems(item=candidate, stored=stored):
+                self.add_error(field if field in self.fields else None, message)
+        return cleaned
+
 
 @admin.register(Item)
-class ItemAdmin(admin.ModelAdmin):
+class ItemAdmin(ServiceAdmin):
+    form = ItemAdminForm
     list_display = ("number", "name", "item_type", "item_group", "model_group", "default_cost_price", "tracking",
                     "counting_period", "last_counted_date", "next_counting_date")
     list_filter = ("item_group", "model_group", "item_type", "tracking", "counting_period")
@@ -64,6 +112,12 @@ class ItemAdmin(admin.ModelAdmin):
     list_select_related = ("item_group", "model_group", "counting_period")
     # Counting dates are kept by posting counts, not typed in.
     readonly_fields = ("last_counted_date", "last_counted_by", "next_counting_date")
+
+    def save_with_service(self, request, obj) -> None:
+        item_save(item=obj, user=request.user)
+
+    def delete_with_service(self, request, obj) -> None:
+        item_delete(item=obj, user=request.user)
 
 
 @admin.register(InventoryTransaction)

@@ -9,7 +9,17 @@ from decimal import Decimal
 from django.db.models import Count, Prefetch, QuerySet, Sum
 
 from common.money import ZERO, summed_amount
-from ledger.models import MainAccount, Voucher, VoucherLine
+from ledger.models import AuditEntry, FiscalPeriod, MainAccount, Voucher, VoucherLine
+
+
+def audit_log() -> QuerySet[AuditEntry]:
+    """Who did what, when (newest first), with the user for entries of users since deleted."""
+    return AuditEntry.objects.select_related("user").order_by("-at", "-id")
+
+
+def fiscal_periods(*, year: int | None = None) -> QuerySet[FiscalPeriod]:
+    periods = FiscalPeriod.objects.order_by("start_date")
+    return periods.filter(start_date__year=year) if year else periods
 
 
 def account_list() -> QuerySet[MainAccount]:

@@ -11,4 +11,7 @@ urlpatterns = [
     path("vouchers/<str:number>/", views.voucher_detail, name="voucher_detail"),
     path("reports/", views.report_list, name="report_list"),
     path("reports/trial-balance/", views.trial_balance, name="trial_balance"),
+    path("fiscal-periods/", views.fiscal_period_list, name="fiscal_period_list"),
+    path("fiscal-periods/<int:pk>/status/", views.fiscal_period_status, name="fiscal_period_status"),
+    path("audit-log/", views.AuditLogView.as_view(), name="audit_log"),
 ]

@@ -1,19 +1,26 @@
 from datetime import date
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 from django_tables2.data import TableListData
 
+from common.errors import DomainError
 from common.money import ZERO
 from common.table_exports import SafeExportMixin
 from config.permissions import PermissionRequired, require_permission
+from config.roles import CHANGE_FISCAL_PERIOD, SEE_AUDIT_LOG
 from ledger import selectors
-from ledger.filters import AccountFilter, VoucherFilter
-from ledger.models import MainAccount, Voucher
+from ledger.filters import AccountFilter, AuditEntryFilter, VoucherFilter
+from ledger.models import FiscalPeriod, MainAccount, Voucher
+from ledger.services import fiscal_period_status_set, inventory_closed_until
 from ledger.tables import (
     AccountTable,
+    AuditEntryTable,
     StatementTable,
     TrialBalanceTable,
     VoucherTable,
@@ -102,3 +109,64 @@ def account_statement(request: HttpRequest, pk: int) -> HttpResponse:
 @require_permission("ledger.view_voucher")
 def report_list(request: HttpRequest) -> HttpResponse:
     return render(request, "ledger/report_list.html")
+
+
+# -- fiscal periods (issue #17, point 13) ------------------------------------------------------------
+
+STATUS_VERBS = {FiscalPeriod.Status.OPEN: "opened", FiscalPeriod.Status.ON_HOLD: "put on hold",
+                FiscalPeriod.Status.CLOSED: "closed"}
+
+
+def _year(request: HttpRequest) -> int | None:
+    value = request.GET.get("year", "")
+    return int(value) if value.isdigit() and 1900 <= int(value) <= 9999 else None
+
+
+@require_permission("ledger.view_fiscalperiod")
+def fiscal_period_list(request: HttpRequest) -> HttpResponse:
+    """The fiscal calendar: each period's status, with Open, Put on hold and Close for accountants.
+    Closing a period whose end is after the latest inventory close asks first (fiscal_period_status)."""
+    year = _year(request)
+    periods = list(selectors.fiscal_periods(year=year))
+    years = sorted({period.start_date.year for period in selectors.fiscal_periods()})
+    return render(request, "ledger/fiscal_period_list.html", {
+        "periods": periods, "years": years, "year": year, "closed_until": inventory_closed_until(),
+        "statuses": FiscalPeriod.Status.choices})
+
+
+@require_POST
+@require_permission(CHANGE_FISCAL_PERIOD)
+def fiscal_period_status(request: HttpRequest, pk: int) -> HttpResponse:
+    period = get_object_or_404(FiscalPeriod, pk=pk)
+    status = request.POST.get("status", "")
+    back = request.POST.get("next_year", "")
+    confirmed = request.POST.get("confirm") == "1"
+    try:
+        period = fiscal_period_status_set(period=period, status=status, user=request.user, confirmed=confirmed)
+    except DomainError as error:
+        if error.field == "confirm":
+            # The warning, with a button that confirms: nothing has changed yet.
+            return render(request, "ledger/fiscal_period_confirm.html", {
+                "period": period, "warning": error.message, "status": status, "next_year": back})
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Fiscal period {period.name} {STATUS_VERBS[period.status]}.")
+    url = reverse("ledger:fiscal_period_list")
+    return redirect(f"{url}?year={back}" if back.isdigit() else url)
+
+
+# -- the audit log (issue #17, point 14) --------------------------------------------------------------
+
+class AuditLogView(PermissionRequired, SafeExportMixin, SingleTableMixin, FilterView):
+    """Who did what, when, with the values before and after; filtered by user, action, object and
+    date; exported as CSV or Excel through the list pages' safe writers."""
+
+    permission_required = SEE_AUDIT_LOG
+    table_class = AuditEntryTable
+    filterset_class = AuditEntryFilter
+    template_name = "ledger/audit_log.html"
+    paginate_by = 100
+    export_name = "audit-log"
+
+    def get_queryset(self):
+        return selectors.audit_log()

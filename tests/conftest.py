@@ -19,7 +19,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.test import Client
 
-from config.roles import ACCOUNTANT, AUDITOR, CLERK, ROLE_PERMISSIONS, VIEW_APPS
+from config.roles import ACCOUNTANT, AUDITOR, CLERK, GRANTED_LATER, ROLE_PERMISSIONS, VIEW_APPS
 from inventory.models import ItemGroup, ItemModelGroup, Site, Warehouse
 from inventory.services.company import company_bootstrap
 from ledger.models import MainAccount
@@ -58,7 +58,7 @@ def role_group(role: str) -> Group:
     group, created = Group.objects.get_or_create(name=role)
     if created:
         granted = list(Permission.objects.filter(content_type__app_label__in=VIEW_APPS, codename__startswith="view_"))
-        for perm in ROLE_PERMISSIONS[role]:
+        for perm in [*ROLE_PERMISSIONS[role], *GRANTED_LATER[role]]:
             app_label, codename = perm.split(".")
             granted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
         group.permissions.set(granted)

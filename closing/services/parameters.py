@@ -5,7 +5,7 @@ from django.db import transaction
 from closing.models import InventoryParameters
 from common.errors import DomainError
 from common.money import ZERO
-from ledger.services import audit_record
+from ledger.services import audit_record, audit_values
 
 PARAMETER_FIELDS = ("storno_for_adjustments", "default_specification", "default_min_adjustment", "items_per_bundle",
                     "max_iterations")
@@ -20,7 +20,7 @@ def parameters_update(*, user=None, **changes) -> InventoryParameters:
     InventoryParameters.load()
     with transaction.atomic():
         parameters = InventoryParameters.objects.select_for_update().get(pk=1)
-        before = {name: str(getattr(parameters, name)) for name in changes}
+        before = audit_values(parameters, changes)  # 0.00 and 0 are one amount: no change
         for name, value in changes.items():
             setattr(parameters, name, value)
         if parameters.items_per_bundle < 1:
@@ -30,7 +30,7 @@ def parameters_update(*, user=None, **changes) -> InventoryParameters:
         if parameters.default_min_adjustment < ZERO:
             raise DomainError("The default minimum adjustment cannot be negative.", field="default_min_adjustment")
         parameters.save()
-        after = {name: str(getattr(parameters, name)) for name in changes}
+        after = audit_values(parameters, changes)
         changed = {name: {"from": before[name], "to": after[name]} for name in changes if before[name] != after[name]}
         if changed:
             audit_record(user=user, action="parameters.change", obj=parameters, changes=changed)

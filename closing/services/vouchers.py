@@ -30,7 +30,8 @@ def _is_decrease():
 # corrects the original posting, so both sides are the original transaction's accounts (docs/domain.md §3);
 # an on-hand adjustment revalues what is on hand, against the item group's cost revaluation account
 # (recorded on each adjustment, so a later change of the item group cannot move its reversal).
-OFFSET_ACCOUNT = {ClosingRun.RunType.ON_HAND_ADJUSTMENT: "offset_account"}
+OFFSET_ACCOUNT = {ClosingRun.RunType.ON_HAND_ADJUSTMENT: "offset_account",
+                  ClosingRun.RunType.STANDARD_COST_REVALUATION: "offset_account"}
 
 
 def posted_totals(run: ClosingRun, adjustments) -> dict[tuple[int, int, int | None, bool], Decimal]:

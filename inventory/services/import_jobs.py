@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from common.errors import DomainError
-from config.roles import POST_JOURNAL
+from config.roles import ADD_ITEM, CHANGE_ITEM, POST_JOURNAL
 from inventory import queue as job_queue
 from inventory.models import ImportJob
 from inventory.services import imports
@@ -43,6 +43,8 @@ def import_permissions(*, kind: str, post: bool = False) -> tuple[str, ...]:
     """What a user needs to import a file of `kind`, on the page and through the API alike: the
     clerk's and accountant's right to post transactions, and to post journals when opening entries
     are to be posted at once."""
+    if kind == ImportJob.Kind.ITEMS:  # items are created and changed: the item permissions (#16, point 9)
+        return (ADD_ITEM, CHANGE_ITEM)
     return (ADD_TRANSACTION, POST_JOURNAL) if kind == ImportJob.Kind.OPENING and post else (ADD_TRANSACTION,)
 
 

@@ -14,15 +14,17 @@ def item(number, model_group="FIFO", **extra) -> dict:
     return {"number": number, "name": f"Item {number}", "item_group": "DEFAULT", "model_group": model_group, **extra}
 
 
-def test_it_creates_and_updates_items_and_shows_on_hand_and_running_average(company, carl_api):
-    created = carl_api.post(URL, {"items": [item("WIDGET", unit_cost="4.5"), item("GADGET", "WAVG")]}, format="json")
-    updated = carl_api.post(URL, {"items": [item("WIDGET", name="Blue widget")]}, format="json")
+def test_it_creates_and_updates_items_and_shows_on_hand_and_running_average(company, ada_api, carl_api):
+    refused = carl_api.post(URL, {"items": [item("WIDGET", unit_cost="4.5")]}, format="json")
+    created = ada_api.post(URL, {"items": [item("WIDGET", unit_cost="4.5"), item("GADGET", "WAVG")]}, format="json")
+    updated = ada_api.post(URL, {"items": [item("WIDGET", name="Blue widget")]}, format="json")
     carl_api.post("/api/v1/transactions/", {"transactions": [
         {"ref": "R1", "date": "2026-01-02", "item": "WIDGET", "qty": "2", "unit_cost": "10.00", "update": "financial"},
         {"ref": "R2", "date": "2026-01-03", "item": "WIDGET", "qty": "1", "unit_cost": "11.00", "update": "financial"},
         {"ref": "R3", "date": "2026-01-03", "item": "WIDGET", "qty": "5", "unit_cost": "1.00", "update": "physical"},
     ]}, format="json")
 
+    assert refused.status_code == 403  # items take the item permissions, which a clerk has not (#16, point 9)
     assert (created.status_code, created.json()) == (201, {"posted": 2, "created": 2})
     assert (updated.status_code, updated.json()) == (200, {"posted": 1, "created": 0})
     assert (Item.objects.get(number="WIDGET").name, Item.objects.get(number="WIDGET").default_cost_price) == ("Blue widget", D(0))
@@ -38,8 +40,8 @@ def test_it_creates_and_updates_items_and_shows_on_hand_and_running_average(comp
     assert carl_api.get(URL + "NOPE/").status_code == 404
 
 
-def test_it_refuses_a_bad_batch_naming_every_row_and_changes_nothing(company, carl_api):
-    response = carl_api.post(URL, {"items": [
+def test_it_refuses_a_bad_batch_naming_every_row_and_changes_nothing(company, ada_api):
+    response = ada_api.post(URL, {"items": [
         item("A"), item("B", item_group="NOPE"), item("C", "STD"), item("A"), {**item("D"), "unit_cost": "-1"},
         {**item("E"), "colour": "red"},
     ]}, format="json")
@@ -47,7 +49,7 @@ def test_it_refuses_a_bad_batch_naming_every_row_and_changes_nothing(company, ca
     assert response.status_code == 400
     assert [(error["index"], error["field"]) for error in response.json()["errors"]] == [(5, "colour")]
 
-    response = carl_api.post(URL, {"items": [item("A"), item("B", item_group="NOPE"), item("C", "STD"), item("A"),
+    response = ada_api.post(URL, {"items": [item("A"), item("B", item_group="NOPE"), item("C", "STD"), item("A"),
                                              {**item("D"), "unit_cost": "-1"}, item("E", model_group="NOPE")]}, format="json")
 
     assert response.status_code == 400
@@ -56,8 +58,8 @@ def test_it_refuses_a_bad_batch_naming_every_row_and_changes_nothing(company, ca
     assert not Item.objects.exists()
 
 
-def test_it_refuses_an_item_number_that_would_break_its_address(company, carl_api):
-    response = carl_api.post(URL, {"items": [item("OK-1"), item("A/B"), item("WHAT?")]}, format="json")
+def test_it_refuses_an_item_number_that_would_break_its_address(company, ada_api):
+    response = ada_api.post(URL, {"items": [item("OK-1"), item("A/B"), item("WHAT?")]}, format="json")
 
     assert response.status_code == 400
     assert [error["index"] for error in response.json()["errors"]] == [1, 2]
@@ -67,8 +69,8 @@ def test_it_refuses_an_item_number_that_would_break_its_address(company, carl_ap
 
 @pytest.mark.parametrize("body", [{"items": [item("A", unit_cost="1E+25")]}, {"items": [item("x" * 41)]},
                                   {"items": [{"number": "A"}]}, {"items": "A"}, {"items": [None]}])
-def test_it_answers_400_to_values_it_cannot_read(company, carl_api, body):
-    response = carl_api.post(URL, body, format="json")
+def test_it_answers_400_to_values_it_cannot_read(company, ada_api, body):
+    response = ada_api.post(URL, body, format="json")
 
     assert response.status_code == 400
     assert all(error["message"] for error in response.json()["errors"])

@@ -1,5 +1,6 @@
 """The API enforces exactly the pages' role permissions (tests/test_permissions.py), endpoint by
-endpoint: every role reads; the clerk and the accountant post items and transactions; only the
+endpoint: every role reads; the clerk and the accountant post transactions, only the accountant
+items (the item permissions, issue #16 point 9); only the
 accountant starts, pauses, resumes and reverses runs; a user without a role gets 403 everywhere."""
 
 from datetime import date
@@ -19,7 +20,7 @@ CLOSERS = {ACCOUNTANT, STAFF}
 # name: (method, path, body that changes nothing, who may)
 ENDPOINTS = {
     "item_list": ("get", "/api/v1/items/", None, EVERY_ROLE),
-    "item_list POST": ("post", "/api/v1/items/", {}, KEEPERS),
+    "item_list POST": ("post", "/api/v1/items/", {}, CLOSERS),
     "item_detail": ("get", "/api/v1/items/WIDGET/", None, EVERY_ROLE),
     "transaction_list": ("get", "/api/v1/transactions/", None, EVERY_ROLE),
     "transaction_list POST": ("post", "/api/v1/transactions/", {}, KEEPERS),
