@@ -11,6 +11,7 @@ from api.base import number_text
 FIELD_WORDS = [
     ("marking", ("marking",)),
     ("unit_cost", ("unit_cost", "unit cost", "standard cost")),
+    ("bin", ("bin",)),
     ("warehouse", ("warehouse",)),
     ("site", ("site",)),
     ("update", ("update",)),

@@ -56,6 +56,9 @@ class TransactionRowSerializer(StrictSerializer):
     warehouse = Text(max_length=CODE_LENGTH, required=False, allow_blank=True, help_text="Default MAIN.")
     marking = Text(max_length=imports.REF_LENGTH, required=False, allow_blank=True,
                    help_text="On issues only: the ref of the receipt the issue is marked to.")
+    bin = Text(max_length=CODE_LENGTH, required=False, allow_blank=True,
+               help_text="The bin in a warehouse with bins; empty: the item's default bin there. Required in a "
+                         "bin-mandatory warehouse when the item has no default bin.")
 
 
 class TransactionBatchSerializer(StrictSerializer):

@@ -15,6 +15,9 @@ set-based aggregate queries, so they stay fast on a million transactions.
   date, of an item the close settles, is settled or named in that close's log, and the close read
   no more transactions than existed when it started. A posting that slipped into the period while
   the close was reading (the import/close race) shows here.
+* bins_equal_inventory: in every bin-mandatory warehouse, per item, the storage bins hold what
+  inventory has on hand once the adjustment bin is empty; until Calculate Whse. Adjustment is
+  posted they differ by exactly the opposite of the adjustment bin (docs/domain.md §5.1).
 """
 
 from collections import defaultdict
@@ -36,6 +39,7 @@ from common.money import AMOUNT_FIELD, QUANTITY_FIELD, ZERO
 from inventory.models import FINANCIAL_STATUSES, InventoryTransaction, Item, OnHand, SourceType
 from ledger.models import Voucher, VoucherLine
 from reports.selectors import amount, quantity, reconciliation
+from warehouse.selectors import bins_vs_inventory
 
 # A check lists this many differences and counts the rest.
 MAX_LISTED = 50
@@ -99,7 +103,7 @@ def _plain(value):
 
 
 # How many checks books_check runs (a queued book check's progress counts them).
-CHECK_COUNT = 5
+CHECK_COUNT = 6
 
 
 def books_check(*, as_of: date | None = None, accounts: Iterable[int] | None = None,
@@ -110,7 +114,8 @@ def books_check(*, as_of: date | None = None, accounts: Iterable[int] | None = N
     hears of each check as it finishes (a queued book check counts them for its progress)."""
     checks = [partial(check_vouchers_balanced, as_of=as_of),
               partial(check_subledger_equals_ledger, as_of=as_of, accounts=list(accounts) if accounts is not None else None),
-              check_settled_within_existing, check_on_hand_equals_transactions, check_close_covers_its_period]
+              check_settled_within_existing, check_on_hand_equals_transactions, check_close_covers_its_period,
+              check_bins_equal_inventory]
     return BooksCheck(as_of=as_of, checked_at=timezone.now(), checks=_run_all(checks, on_check_done or (lambda result: None)))
 
 
@@ -265,4 +270,16 @@ def check_close_covers_its_period() -> CheckResult:
     for ref, item, on, qty, settled in unsettled:
         result.add({"transaction": ref, "item": item, "date": on, "qty": quantity(qty), "qty_settled": quantity(settled),
                     "close": close.number})
+    return result
+
+
+def check_bins_equal_inventory() -> CheckResult:
+    """Warehouse entries against inventory, per item and bin-mandatory warehouse (the rule, that the
+    adjustment bin explains every difference, is warehouse's: ComparisonRow.explained)."""
+    result = CheckResult("bins_equal_inventory", "Bins equal inventory once the adjustment bin is empty")
+    for row in bins_vs_inventory(mandatory_only=True):
+        if not row.explained:
+            result.add({"item": row.item, "warehouse": row.warehouse, "storage_bins": quantity(row.storage),
+                        "inventory": quantity(row.inventory), "adjustment_bin": quantity(row.adjustment),
+                        "unexplained": quantity(row.difference + row.adjustment)})
     return result

@@ -14,11 +14,22 @@ from inventory.services.journals import LineInput, journal_create, journal_line_
 from inventory.services.posting import posting_session
 from inventory.services.standard_journals import standard_journal_save
 from ledger.models import AuditEntry, Voucher
+from warehouse.models import Bin, WarehouseEntry, WarehouseJournal
+from warehouse.services.bins import bin_create, default_bin_set
+from warehouse.services.journals import (
+    WarehouseLineInput,
+    warehouse_journal_create,
+    warehouse_journal_register,
+    warehouse_line_add,
+)
 
 # Posted or system-kept records: no one adds, changes or deletes them by hand. The inventory
 # parameters are one row, made by bootstrap, so there is nothing to add either.
 READ_ONLY = {InventoryTransaction, Voucher, Journal, OnHand, CostDimension, AuditEntry, ClosingRun, ClosingLog}
-NO_ADD = READ_ONLY | {InventoryParameters}
+# Bin quantities are registered by warehouse journals (and their entries by registering them): the
+# admin shows them, the pages make them.
+NO_ADD_WAREHOUSE = {WarehouseEntry, WarehouseJournal}
+NO_ADD = READ_ONLY | NO_ADD_WAREHOUSE | {InventoryParameters}
 # django_rq's dashboard entry is a link to the queue pages (they need Redis), not a table. django-axes'
 # sign-in records are written by sign-ins only (no add page) and are tested in tests/test_security.py.
 REGISTERED = [model for model in admin.site._registry if model._meta.app_label not in {"django_rq", "axes"}]
@@ -41,6 +52,13 @@ def books(company):
     ClosingLog.objects.create(run=run, item=item, message="Issues exceed receipts")
     CountingPeriod.objects.create(code="QUARTER", frequency_per_year=4)
     standard_journal_save(journal=journal, name="Monthly shrinkage")
+    # Bins in MAIN (optional there), WIDGET's default bin, and one registered warehouse journal.
+    shelf = bin_create(warehouse=company.warehouse, code="A1")
+    bin_create(warehouse=company.warehouse, code="ADJ", kind=Bin.Kind.ADJUSTMENT)
+    default_bin_set(item=item, bin=shelf)
+    found = warehouse_journal_create(kind=WarehouseJournal.Kind.ITEM, warehouse=company.warehouse, on=date(2026, 1, 7))
+    warehouse_line_add(journal=found, line=WarehouseLineInput(item=item, bin=shelf, qty=Decimal("1")))
+    warehouse_journal_register(journal=found)
 
 
 def test_it_loads_every_changelist_add_and_change_page(sam_client, books):

@@ -280,7 +280,7 @@ def test_it_lists_every_bad_line_of_a_file(tmp_path, ledger_before):
     assert books() == before
 
 
-EXPECTED = "(expected ref,date,item,qty,unit_cost,update,site,warehouse,marking)"
+EXPECTED = "(expected ref,date,item,qty,unit_cost,update,site,warehouse,marking,bin)"
 
 
 @pytest.mark.parametrize(("header", "reasons"), [

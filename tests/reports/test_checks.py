@@ -33,7 +33,7 @@ def test_it_finds_the_books_in_agreement_after_a_close(closed):
     assert result.ok
     assert [check.name for check in result.checks] == [
         "vouchers_balanced", "subledger_equals_ledger", "settled_within_existing", "on_hand_equals_transactions",
-        "close_covers_its_period"]
+        "close_covers_its_period", "bins_equal_inventory"]
 
 
 def test_it_finds_an_unbalanced_voucher_and_the_ledger_difference_it_makes(closed, company):
@@ -75,7 +75,7 @@ def test_it_stores_the_result_on_the_run_when_the_run_ends(widget, django_captur
 
     run = ClosingRun.objects.get(run_type="closing")
     assert run.checks["ok"] is True
-    assert [check["ok"] for check in run.checks["checks"]] == [True, True, True, True, True]
+    assert [check["ok"] for check in run.checks["checks"]] == [True, True, True, True, True, True]
 
 
 def test_it_stores_the_differences_on_the_run(closed):
@@ -122,7 +122,7 @@ def test_it_prints_the_structured_result_as_json(closed):
     assert (result["ok"], result["as_of"]) == (True, "2026-01-31")
     assert {check["name"]: check["ok"] for check in result["checks"]} == {
         "vouchers_balanced": True, "subledger_equals_ledger": True, "settled_within_existing": True,
-        "on_hand_equals_transactions": True, "close_covers_its_period": True}
+        "on_hand_equals_transactions": True, "close_covers_its_period": True, "bins_equal_inventory": True}
 
 
 def test_it_refuses_a_date_that_is_not_one(db):
@@ -154,7 +154,7 @@ def test_it_runs_a_queued_book_check_once_however_often_it_is_enqueued(closed, a
     assert (done.status, done.ok, done.checks_done, done.requested_by) == ("ended", True, CHECK_COUNT, ada_accountant)
     assert done.result["as_of"] == "2026-01-31" and [line["name"] for line in done.result["checks"]] == [
         "vouchers_balanced", "subledger_equals_ledger", "settled_within_existing", "on_hand_equals_transactions",
-        "close_covers_its_period"]
+        "close_covers_its_period", "bins_equal_inventory"]
     assert BookCheck.objects.get(pk=check.pk).ended_at == ended_at
     assert book_check_request(as_of=date(2026, 1, 31), user=None, queue=False).pk != check.pk  # ended: a new one
 

@@ -10,7 +10,8 @@ from reports.checks import books_check
 
 class Command(BaseCommand):
     help = ("Check the books: vouchers balanced, subledger equals ledger on the inventory accounts, nothing "
-            "settled beyond what exists, on-hand equals the transactions. Exits 1 on any difference.")
+            "settled beyond what exists, on-hand equals the transactions, the latest close covers its period, bins "
+            "equal inventory once the adjustment bin is empty. Exits 1 on any difference.")
 
     def add_arguments(self, parser):
         parser.add_argument("--date", help="check the ledger and subledger as of this date (YYYY-MM-DD)")
