@@ -147,3 +147,26 @@ class ExportJob(models.Model):
         if not self.rows_total:
             return 0
         return min(99, int(100 * self.rows_written / self.rows_total))
+
+
+class CloseSignOff(models.Model):
+    """An accountant's sign-off of a run's close summary: who (the name as it was when signing), when,
+    and a comment. Kept when the run is reversed, but void from then on: the void is read from the
+    run (ClosingRun.is_cancelled) when shown, so a reversal never writes this table."""
+
+    run = models.OneToOneField("closing.ClosingRun", on_delete=models.PROTECT, related_name="+")
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    signed_by_name = models.CharField(max_length=150, help_text="The signer's name when signing, kept if the user goes.")
+    signed_at = models.DateTimeField(default=timezone.now)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-signed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Sign-off of run {self.run_id} by {self.signed_by_name}"
+
+    @property
+    def is_void(self) -> bool:
+        """The run it signs was reversed (or cancelled) since."""
+        return self.run.is_cancelled

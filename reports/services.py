@@ -15,7 +15,7 @@ from ledger.models import VoucherLine
 from ledger.services import audit_record
 from reports import queue as job_queue
 from reports.checks import CHECK_COUNT, BooksCheck, books_check
-from reports.models import BookCheck
+from reports.models import BookCheck, CloseSignOff
 from reports.selectors import inventory_account_ids
 
 logger = logging.getLogger(__name__)
@@ -112,3 +112,23 @@ def book_check_perform(*, check_id: int) -> BookCheck:
                                                  checks_done=CHECK_COUNT, ended_at=timezone.now())
     check.refresh_from_db()
     return check
+
+
+def close_sign_off(*, run: ClosingRun, user: AbstractBaseUser, comment: str = "") -> CloseSignOff:
+    """Sign off a run's close summary as `user` (the caller checks the permission, as its page does):
+    once per run, and only a run that ended and was not reversed. Audited."""
+    with transaction.atomic():
+        # The run row is locked so two accountants signing at once make one sign-off, not an error.
+        run = ClosingRun.objects.select_for_update().get(pk=run.pk)
+        if run.is_cancelled or run.status == ClosingRun.Status.CANCELLED:
+            raise DomainError(f"{run.number} was reversed: there is nothing left to sign off.")
+        if run.status != ClosingRun.Status.ENDED:
+            raise DomainError(f"{run.number} is {run.get_status_display().lower()}: sign off its summary once it has ended.")
+        existing = CloseSignOff.objects.filter(run=run).first()
+        if existing is not None:
+            raise DomainError(f"{run.number} was already signed off by {existing.signed_by_name} on "
+                              f"{timezone.localtime(existing.signed_at):%Y-%m-%d %H:%M}.")
+        sign_off = CloseSignOff.objects.create(run=run, signed_by=user, comment=comment.strip(),
+                                               signed_by_name=user.get_full_name() or user.get_username())
+        audit_record(user=user, action="closing.sign_off", obj=run, comment=sign_off.comment)
+    return sign_off

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports import views
+from reports import views, views_stock
 
 app_name = "reports"
 
@@ -10,6 +10,12 @@ urlpatterns = [
     path("reconciliation/", views.reconciliation, name="reconciliation"),
     path("reconciliation/details/", views.reconciliation_details, name="reconciliation_details"),
     path("close-summary/<int:pk>/", views.close_summary, name="close_summary"),
+    path("close-summary/<int:pk>/sign-off/", views.close_sign_off, name="close_sign_off"),
+    path("ageing/", views_stock.ageing, name="ageing"),
+    path("open-layers/", views_stock.open_layers, name="open_layers"),
+    path("negative-inventory/", views_stock.negative_inventory, name="negative_inventory"),
+    path("cost-of-goods-sold/", views_stock.cogs, name="cogs"),
+    path("cost-of-goods-sold/transactions/", views_stock.cogs_transactions, name="cogs_transactions"),
     path("checks/", views.book_checks, name="book_checks"),
     path("checks/<int:pk>/", views.book_check_detail, name="book_check_detail"),
     path("checks/<int:pk>/status.json", views.book_check_status, name="book_check_status"),

@@ -26,6 +26,7 @@ from closing import queue as steps
 from closing.models import ClosingBundle, ClosingRun
 from closing.selectors import WATCHED, run_is_moving
 from closing.services.runs import enqueue_bundles, run_noun
+from closing.signals import run_failed_after_commit
 from ledger.services import audit_record
 
 WAITING = {"queued", "deferred", "scheduled"}
@@ -48,7 +49,7 @@ def _in_hand(run: ClosingRun, pending: list[int]) -> bool | None:
 def _waiting_in_queue(run: ClosingRun, pending: list[int]) -> bool | None:
     """Whether one of the run's steps waits in Redis for a worker (None: Redis cannot be asked)."""
     try:
-        waiting = steps.waiting_steps()
+        waiting = steps.waiting_steps(since=run.created_at)
     except (RedisError, OSError):  # Redis away: the watch cannot judge, and does nothing
         return None
     mine = {("coordinate", run.pk), ("finalize", run.pk), *(("bundle", bundle_id) for bundle_id in pending)}
@@ -95,4 +96,5 @@ def _queue_again_or_stall(run: ClosingRun) -> ClosingRun:
                          f"{run_noun(run)} once the workers run.")
             run.save(update_fields=["status", "phase", "error"])
             audit_record(user=None, action="closing.stalled", obj=run, reason=reason)
+            run_failed_after_commit(run.pk)
     return run

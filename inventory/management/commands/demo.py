@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from inventory.services.company import DEMO_ADMIN, DEMO_PASSWORDS, demo_load
+from inventory.services.demo_counting import demo_counting_periods_load
 
 
 class Command(BaseCommand):
@@ -19,8 +20,11 @@ class Command(BaseCommand):
                 f"passwords are public (\"{DEMO_ADMIN[0]}\" is a superuser). Nothing was written. On a development "
                 "machine, run it with DEBUG=1.")
         stats = demo_load(today=date.today())
+        counting = demo_counting_periods_load(today=date.today())
         self.stdout.write(self.style.SUCCESS(
             f"Demo company ready: {stats['items']} items, {stats['transactions']} transactions, {stats['users']} users created."))
+        self.stdout.write(f"Cycle counting: {counting['periods']} counting periods; {counting['due']} items due for "
+                          "counting today (Journals › Counting periods).")
         self.stdout.write("Demo logins:")
         for username, (_, _, role, password) in DEMO_PASSWORDS.items():
             self.stdout.write(f"  {username:<11} {password:<22} {role}")
