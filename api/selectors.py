@@ -52,7 +52,7 @@ class FeedPosition:
     Voucher ids are taken when a voucher is inserted, not when its transaction commits: a posting
     that took id 10 can commit after one that took id 11 was already read, and an id cursor would
     skip 10 for ever. On PostgreSQL each voucher carries the id of the transaction that wrote it
-    (ledger migration 0005), and the feed serves only vouchers of transactions older than the
+    (ledger migration 0002_database), and the feed serves only vouchers of transactions older than the
     oldest one of this database still running (FEED_SQL): nothing can commit behind the cursor later.
     SQLite has one writer at a time, so commit order is id order there and `xact` stays 0."""
 

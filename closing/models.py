@@ -190,7 +190,7 @@ class Settlement(models.Model):
     """An issue settled against a receipt (or, for IPV physical issues, adjusted to a receipt's cost
     without settling). Amount is the receipt cost taken, as a positive magnitude."""
 
-    # No database foreign keys (closing migration 0010): a close writes a million of these rows,
+    # No database foreign keys (closing migration 0003_database): a close writes a million of these rows,
     # and PostgreSQL checked each key row by row at commit. The close's writer checks them set-based
     # (inventory.services.valuation.transactions_settle: every settled transaction is updated, so
     # locked, in the same statement); deleting a run or transaction still referred to is refused
@@ -219,7 +219,7 @@ class Settlement(models.Model):
 class CostAdjustment(models.Model):
     """A change of one transaction's cost amount by one run, signed like the transaction."""
 
-    # No database foreign keys, as on Settlement (closing migration 0010).
+    # No database foreign keys, as on Settlement (closing migration 0003_database).
     run = models.ForeignKey(ClosingRun, on_delete=models.PROTECT, related_name="adjustments", db_constraint=False)
     transaction = models.ForeignKey("inventory.InventoryTransaction", on_delete=models.PROTECT, related_name="cost_adjustments",
                                     db_constraint=False)

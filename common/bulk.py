@@ -130,7 +130,7 @@ def references_check(*, model, columns: Sequence[str], rows: Sequence[Sequence],
 
     As a foreign key does, it locks the rows referred to (FOR KEY SHARE, in id order) until the
     transaction ends, so that they cannot be deleted before it commits; the tables' delete guards
-    (ledger migration 0008) then refuse the delete. The columns in `unlocked` are only checked:
+    (ledger migration 0002_database) then refuse the delete. The columns in `unlocked` are only checked:
     for rows this transaction has just inserted (nobody else sees them yet) or never deletes,
     where a lock per row would be a write per row."""
     for field in model._meta.concrete_fields:

@@ -108,7 +108,7 @@ class VoucherLine(models.Model):
     """One ledger line. Debit and credit are separate columns so that a storno line (a negative
     amount on the same side) can be told apart from an ordinary line on the opposite side."""
 
-    # No database foreign keys on a line (ledger migration 0008): vouchers_write, which writes every
+    # No database foreign keys on a line (ledger migration 0002_database): vouchers_write, which writes every
     # line, checks them set-based (common.bulk.references_check) and the tables referred to refuse
     # deletes; PostgreSQL's check per row and key was a fifth of an import's time.
     voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="lines", db_constraint=False)
@@ -162,7 +162,7 @@ class VoucherLine(models.Model):
 
 class AuditEntry(models.Model):
     """Who did what, when: written in the same transaction as the change it records. Append-only:
-    PostgreSQL refuses to change or delete an entry (ledger migration 0006), except for emptying
+    PostgreSQL refuses to change or delete an entry (ledger migration 0002_database), except for emptying
     `user` when that user is deleted."""
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -207,7 +207,7 @@ def _vouchers_copy(*, drafts: Sequence[VoucherDraft], numbers: list[str], user, 
             lines.append((pk, draft.date, line.account.pk, debit, credit, line.storno, line.description[:200],
                           line.item_group_id, line.item_id,
                           line.transaction_id if line.transaction is None else line.transaction.pk))
-    # A line's references have no database foreign key (ledger migration 0008): checked here, one
+    # A line's references have no database foreign key (ledger migration 0002_database): checked here, one
     # query per column for all the lines.
     references_check(model=VoucherLine, columns=VOUCHER_LINE_COLUMNS, rows=lines, unlocked=UNLOCKED_LINE_REFERENCES)
     copy_rows("ledger_voucherline", VOUCHER_LINE_COLUMNS, lines)

@@ -16,10 +16,10 @@ from datetime import date
 from types import SimpleNamespace
 
 import pytest
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import Group, User
 from django.test import Client
 
-from config.roles import ACCOUNTANT, AUDITOR, CLERK, GRANTED_LATER, ROLE_PERMISSIONS, VIEW_APPS
+from config.roles import ACCOUNTANT, AUDITOR, CLERK, roles_ensure
 from inventory.models import ItemGroup, ItemModelGroup, Site, Warehouse
 from inventory.services.company import company_bootstrap
 from ledger.models import MainAccount
@@ -52,17 +52,12 @@ def company(db) -> SimpleNamespace:
 
 
 def role_group(role: str) -> Group:
-    """The group of a role. The roles data migration (closing/migrations/0003_roles.py) creates them;
-    a transactional test (live server, threads) flushes the database afterwards and Django recreates
-    permissions but not data, so a missing group is rebuilt here from the same config.roles table."""
-    group, created = Group.objects.get_or_create(name=role)
-    if created:
-        granted = list(Permission.objects.filter(content_type__app_label__in=VIEW_APPS, codename__startswith="view_"))
-        for perm in [*ROLE_PERMISSIONS[role], *GRANTED_LATER[role]]:
-            app_label, codename = perm.split(".")
-            granted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
-        group.permissions.set(granted)
-    return group
+    """The group of a role. The roles data migration creates them; a transactional test (live
+    server, threads) flushes the database afterwards and Django recreates permissions but not data,
+    so missing groups are set again by the same function (config.roles.roles_ensure)."""
+    if not Group.objects.filter(name=role).exists():
+        roles_ensure()
+    return Group.objects.get(name=role)
 
 
 def _persona(username: str, first_name: str, role: str | None = None, **extra) -> User:

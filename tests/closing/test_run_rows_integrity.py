@@ -1,4 +1,4 @@
-"""Settlements and cost adjustments carry no database foreign keys (closing migration 0010): the
+"""Settlements and cost adjustments carry no database foreign keys (closing migration 0003_database): the
 close's writer checks the transactions they refer to set-based, and PostgreSQL still refuses to
 delete a run or a transaction they refer to."""
 

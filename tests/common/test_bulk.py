@@ -1,6 +1,6 @@
 """Bulk writes that replace PostgreSQL's per-row foreign-key checks (issue #15, point 4): the
 writers check references set-based (references_check), the tables referred to refuse deletes
-(delete guards of ledger migration 0008 and inventory migration 0011), and instance_new builds
+(delete guards of ledger migration 0002_database and inventory migration 0003_database), and instance_new builds
 the same row as the model's constructor."""
 
 from datetime import date

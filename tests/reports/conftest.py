@@ -59,7 +59,7 @@ def txn(ref: str) -> InventoryTransaction:
 
 def edit_line_by_hand(line_filter: dict, **values) -> int:
     """Change voucher lines directly in the database, as someone with a SQL prompt would. PostgreSQL
-    refuses an unbalanced voucher at commit (ledger migration 0002), so the trigger is switched off
+    refuses an unbalanced voucher at commit (ledger migration 0002_database), so the trigger is switched off
     around the update only and back on right after: nothing is queued for it to check."""
     from django.db import connection
 

@@ -1,0 +1,55 @@
+"""What inventory keeps in PostgreSQL beyond Django's tables: the delete guards standing in for
+the foreign keys the posting writer checks set-based, and room on every page of the transaction
+table (fillfactor 50) so a close's updates of settled amounts stay HOT (docs/benchmarks.md)."""
+
+from django.db import migrations
+
+FORWARD = r"""
+CREATE TRIGGER inventory_costdimension_kept_by_transactions BEFORE DELETE ON inventory_costdimension FOR EACH ROW EXECUTE FUNCTION costbook_refuse_delete_referenced('inventory_inventorytransaction', 'cost_dimension_id');
+
+CREATE TRIGGER inventory_inventorytransaction_kept_by_closing BEFORE DELETE ON inventory_inventorytransaction FOR EACH ROW EXECUTE FUNCTION costbook_refuse_delete_referenced('closing_settlement', 'issue_id', 'closing_settlement', 'receipt_id', 'closing_costadjustment', 'transaction_id');
+
+CREATE TRIGGER inventory_inventorytransaction_kept_by_voucherlines BEFORE DELETE ON inventory_inventorytransaction FOR EACH ROW EXECUTE FUNCTION costbook_refuse_delete_referenced('ledger_voucherline', 'inventory_transaction_id');
+
+CREATE TRIGGER inventory_item_kept_by_transactions BEFORE DELETE ON inventory_item FOR EACH ROW EXECUTE FUNCTION costbook_refuse_delete_referenced('inventory_inventorytransaction', 'item_id');
+
+CREATE TRIGGER inventory_item_kept_by_voucherlines BEFORE DELETE ON inventory_item FOR EACH ROW EXECUTE FUNCTION costbook_refuse_delete_referenced('ledger_voucherline', 'item_id');
+
+CREATE TRIGGER inventory_itemgroup_kept_by_voucherlines BEFORE DELETE ON inventory_itemgroup FOR EACH ROW EXECUTE FUNCTION costbook_refuse_delete_referenced('ledger_voucherline', 'item_group_id');
+
+CREATE TRIGGER inventory_site_kept_by_transactions BEFORE DELETE ON inventory_site FOR EACH ROW EXECUTE FUNCTION costbook_refuse_delete_referenced('inventory_inventorytransaction', 'site_id');
+
+CREATE TRIGGER inventory_warehouse_kept_by_transactions BEFORE DELETE ON inventory_warehouse FOR EACH ROW EXECUTE FUNCTION costbook_refuse_delete_referenced('inventory_inventorytransaction', 'warehouse_id');
+
+ALTER TABLE inventory_inventorytransaction SET (fillfactor=50);
+"""
+
+BACKWARD = r"""
+ALTER TABLE inventory_inventorytransaction RESET (fillfactor);
+DROP TRIGGER IF EXISTS inventory_warehouse_kept_by_transactions ON inventory_warehouse;
+DROP TRIGGER IF EXISTS inventory_site_kept_by_transactions ON inventory_site;
+DROP TRIGGER IF EXISTS inventory_itemgroup_kept_by_voucherlines ON inventory_itemgroup;
+DROP TRIGGER IF EXISTS inventory_item_kept_by_voucherlines ON inventory_item;
+DROP TRIGGER IF EXISTS inventory_item_kept_by_transactions ON inventory_item;
+DROP TRIGGER IF EXISTS inventory_inventorytransaction_kept_by_voucherlines ON inventory_inventorytransaction;
+DROP TRIGGER IF EXISTS inventory_inventorytransaction_kept_by_closing ON inventory_inventorytransaction;
+DROP TRIGGER IF EXISTS inventory_costdimension_kept_by_transactions ON inventory_costdimension;
+"""
+
+
+def forward(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(FORWARD, params=None)
+
+
+def backward(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(BACKWARD, params=None)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("inventory", "0002_initial"),
+        ("ledger", "0002_database"),
+    ]
+    operations = [migrations.RunPython(forward, backward)]

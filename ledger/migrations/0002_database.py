@@ -1,0 +1,161 @@
+"""What the ledger keeps in PostgreSQL beyond Django's tables: balanced vouchers checked once per
+voucher at commit (the statement trigger notes the vouchers a statement inserted, the deferred
+constraint trigger checks them), updates and deletes of lines checked row by row, the voucher
+feed's position (the writing transaction id), the append-only audit log, and the delete guards
+that stand in for foreign keys the bulk writers check set-based (docs/benchmarks.md).
+SQLite (make run) has none of it; there the services' own checks stand."""
+
+from django.db import migrations
+
+FORWARD = r"""
+CREATE UNLOGGED TABLE ledger_voucher_balance_check (
+    txid bigint NOT NULL
+);
+ALTER TABLE ONLY ledger_voucher_balance_check ADD CONSTRAINT ledger_voucher_balance_check_pkey PRIMARY KEY (txid);
+
+CREATE UNLOGGED TABLE ledger_voucher_unchecked (
+    voucher_id bigint NOT NULL
+);
+
+ALTER TABLE ledger_voucher ADD COLUMN feed_xact bigint DEFAULT txid_current() NOT NULL;
+
+CREATE FUNCTION costbook_refuse_delete_referenced() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    i integer := 0;
+    referred boolean;
+BEGIN
+    WHILE i < TG_NARGS LOOP
+        EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I WHERE %I = $1)', TG_ARGV[i], TG_ARGV[i + 1])
+            INTO referred USING OLD.id;
+        IF referred THEN
+            RAISE EXCEPTION 'Row % of % is still referred to by %.%', OLD.id, TG_TABLE_NAME, TG_ARGV[i], TG_ARGV[i + 1]
+                USING ERRCODE = 'foreign_key_violation';
+        END IF;
+        i := i + 2;
+    END LOOP;
+    RETURN OLD;
+END;
+$_$;
+
+CREATE FUNCTION ledger_audit_append_only() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND OLD.user_id IS NOT NULL AND NEW.user_id IS NULL
+       AND (NEW.id, NEW.at, NEW.username, NEW.action, NEW.object_type, NEW.object_id, NEW.detail)
+           IS NOT DISTINCT FROM (OLD.id, OLD.at, OLD.username, OLD.action, OLD.object_type, OLD.object_id, OLD.detail)
+    THEN
+        RETURN NEW;  -- the user was deleted; the entry keeps the username
+    END IF;
+    RAISE EXCEPTION 'The audit log cannot be changed: % of audit entry % refused', TG_OP, OLD.id
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$$;
+
+CREATE FUNCTION ledger_voucher_balanced() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    checked_id bigint;
+    difference numeric;
+BEGIN
+    IF TG_OP = 'DELETE' THEN checked_id := OLD.voucher_id; ELSE checked_id := NEW.voucher_id; END IF;
+    SELECT COALESCE(SUM(debit), 0) - COALESCE(SUM(credit), 0) INTO difference
+      FROM ledger_voucherline WHERE voucher_id = checked_id;
+    IF difference <> 0 THEN
+        RAISE EXCEPTION 'Voucher % does not balance: debit minus credit is %', checked_id, difference
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+CREATE FUNCTION ledger_voucherline_note_inserted() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO ledger_voucher_unchecked (voucher_id) SELECT DISTINCT voucher_id FROM inserted_lines;
+    IF FOUND THEN
+        INSERT INTO ledger_voucher_balance_check (txid) VALUES (txid_current()) ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+CREATE FUNCTION ledger_vouchers_balanced_at_commit() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    unbalanced_id bigint;
+    difference numeric;
+BEGIN
+    WITH noted AS (DELETE FROM ledger_voucher_unchecked RETURNING voucher_id)
+    SELECT v.voucher_id, d.difference INTO unbalanced_id, difference
+      FROM (SELECT DISTINCT voucher_id FROM noted) v
+     CROSS JOIN LATERAL (SELECT SUM(l.debit) - SUM(l.credit) AS difference
+                           FROM ledger_voucherline l WHERE l.voucher_id = v.voucher_id) d
+     WHERE d.difference <> 0
+     LIMIT 1;
+    DELETE FROM ledger_voucher_balance_check WHERE txid = NEW.txid;
+    IF unbalanced_id IS NOT NULL THEN
+        RAISE EXCEPTION 'Voucher % does not balance: debit minus credit is %', unbalanced_id, difference
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+CREATE INDEX ledger_voucher_feed ON ledger_voucher USING btree (feed_xact, id);
+
+CREATE TRIGGER ledger_auditentry_append_only BEFORE DELETE OR UPDATE ON ledger_auditentry FOR EACH ROW EXECUTE FUNCTION ledger_audit_append_only();
+
+CREATE TRIGGER ledger_mainaccount_kept_by_transactions BEFORE DELETE ON ledger_mainaccount FOR EACH ROW EXECUTE FUNCTION costbook_refuse_delete_referenced('inventory_inventorytransaction', 'inventory_account_id', 'inventory_inventorytransaction', 'offset_account_id');
+
+CREATE TRIGGER ledger_mainaccount_kept_by_voucherlines BEFORE DELETE ON ledger_mainaccount FOR EACH ROW EXECUTE FUNCTION costbook_refuse_delete_referenced('ledger_voucherline', 'account_id');
+
+CREATE TRIGGER ledger_voucher_kept_by_voucherlines BEFORE DELETE ON ledger_voucher FOR EACH ROW EXECUTE FUNCTION costbook_refuse_delete_referenced('ledger_voucherline', 'voucher_id');
+
+CREATE CONSTRAINT TRIGGER ledger_voucher_balance_check_at_commit AFTER INSERT ON ledger_voucher_balance_check DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_vouchers_balanced_at_commit();
+
+CREATE CONSTRAINT TRIGGER ledger_voucherline_balanced AFTER DELETE OR UPDATE OF voucher_id, debit, credit ON ledger_voucherline DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_voucher_balanced();
+
+CREATE TRIGGER ledger_voucherline_balanced_insert AFTER INSERT ON ledger_voucherline REFERENCING NEW TABLE AS inserted_lines FOR EACH STATEMENT EXECUTE FUNCTION ledger_voucherline_note_inserted();
+"""
+
+BACKWARD = r"""
+DROP TRIGGER IF EXISTS ledger_voucherline_balanced_insert ON ledger_voucherline;
+DROP TRIGGER IF EXISTS ledger_voucherline_balanced ON ledger_voucherline;
+DROP TRIGGER IF EXISTS ledger_voucher_balance_check_at_commit ON ledger_voucher_balance_check;
+DROP TRIGGER IF EXISTS ledger_voucher_kept_by_voucherlines ON ledger_voucher;
+DROP TRIGGER IF EXISTS ledger_mainaccount_kept_by_voucherlines ON ledger_mainaccount;
+DROP TRIGGER IF EXISTS ledger_mainaccount_kept_by_transactions ON ledger_mainaccount;
+DROP TRIGGER IF EXISTS ledger_auditentry_append_only ON ledger_auditentry;
+DROP INDEX IF EXISTS ledger_voucher_feed;
+DROP FUNCTION IF EXISTS ledger_vouchers_balanced_at_commit();
+DROP FUNCTION IF EXISTS ledger_voucherline_note_inserted();
+DROP FUNCTION IF EXISTS ledger_voucher_balanced();
+DROP FUNCTION IF EXISTS ledger_audit_append_only();
+DROP FUNCTION IF EXISTS costbook_refuse_delete_referenced();
+ALTER TABLE ledger_voucher DROP COLUMN IF EXISTS feed_xact;
+DROP TABLE IF EXISTS ledger_voucher_unchecked;
+DROP TABLE IF EXISTS ledger_voucher_balance_check;
+"""
+
+
+def forward(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(FORWARD, params=None)
+
+
+def backward(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(BACKWARD, params=None)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("ledger", "0001_initial"),
+    ]
+    operations = [migrations.RunPython(forward, backward)]
