@@ -13,29 +13,34 @@ from django.db import connection
 
 from closing.engine import FixedAdjustment, FixedResult, FixedTxn, close_dimension_fixed
 from closing.engine.fixed import amount_fixed
+from closing.models import ClosingRun
 from common.money import AMOUNT_PLACES
-from inventory.models import FINANCIAL_STATUSES, Item, ItemModelGroup
+from inventory.models import FINANCIAL_STATUSES, Item, ItemModelGroup, TransactionStatus
 
 FINANCIAL = tuple(str(status) for status in FINANCIAL_STATUSES)
+# The enums' values written into the SQL below (constants of the models, never input).
+FINANCIAL_SQL = ", ".join(f"'{status}'" for status in FINANCIAL)
+PHYSICAL_SQL = ", ".join(f"'{status}'" for status in (TransactionStatus.RECEIVED, TransactionStatus.DEDUCTED))
+RunType, RunStatus = ClosingRun.RunType, ClosingRun.Status
 
 # Only what the engine needs, already in the engine's fixed point (quantities in millionths,
 # amounts in cents, exact: the columns hold 6 and 2 places; ROUND only undoes SQLite's floats), in
 # the field order of `FixedTxn`, then the cost dimension. The writer reads the other columns of the
 # few rows it needs them for (`transactions_info`, `dimension_samples`) and lets inventory update
 # the cached values from the rows it changes.
-STREAM_SQL = """
+STREAM_SQL = f"""
 SELECT t.id,
        CAST(ROUND((t.qty - t.qty_settled) * 1000000) AS BIGINT),
-       CAST(ROUND((CASE WHEN t.status IN ('purchased', 'sold') THEN t.cost_amount_posted ELSE t.cost_amount_physical END
+       CAST(ROUND((CASE WHEN t.status IN ({FINANCIAL_SQL}) THEN t.cost_amount_posted ELSE t.cost_amount_physical END
                    + t.cost_amount_adjustment - t.cost_amount_settled) * 100) AS BIGINT),
-       CASE WHEN t.status IN ('purchased', 'sold') THEN t.date_financial ELSE t.date_physical END,
-       t.status IN ('purchased', 'sold'), t.marked_to_id, t.transfer_issue_id, t.qty > 0,
+       CASE WHEN t.status IN ({FINANCIAL_SQL}) THEN t.date_financial ELSE t.date_physical END,
+       t.status IN ({FINANCIAL_SQL}), t.marked_to_id, t.transfer_issue_id, t.qty > 0,
        t.cost_dimension_id, t.item_id
   FROM inventory_inventorytransaction t
- WHERE t.item_id IN ({items})
+ WHERE t.item_id IN ({{items}})
    AND t.value_open
-   AND ((t.status IN ('purchased', 'sold') AND t.date_financial <= %s)
-        OR (t.status IN ('received', 'deducted') AND t.date_physical <= %s))
+   AND ((t.status IN ({FINANCIAL_SQL}) AND t.date_financial <= %s)
+        OR (t.status IN ({PHYSICAL_SQL}) AND t.date_physical <= %s))
  ORDER BY t.cost_dimension_id, t.id
 """
 
@@ -51,19 +56,19 @@ SELECT t.id, t.item_id, t.cost_dimension_id, t.site_id, t.warehouse_id, t.tracki
 # run's id and date; and the ended closes, which net the recalculations made before them. A
 # recalculation followed by a close dated on or after it is left out at once: that close covered
 # everything the recalculation touched.
-RECALCULATION_ADJUSTMENTS_SQL = """
+RECALCULATION_ADJUSTMENTS_SQL = f"""
 SELECT a.transaction_id, r.id, r.date, a.amount
   FROM closing_closingrun r
   JOIN closing_costadjustment a ON a.run_id = r.id
   JOIN inventory_inventorytransaction t ON t.id = a.transaction_id
- WHERE r.run_type = 'recalculation' AND NOT r.is_cancelled
+ WHERE r.run_type = '{RunType.RECALCULATION}' AND NOT r.is_cancelled
    AND NOT EXISTS (SELECT 1 FROM closing_closingrun c
-                    WHERE c.run_type = 'closing' AND c.status = 'ended' AND NOT c.is_cancelled
+                    WHERE c.run_type = '{RunType.CLOSING}' AND c.status = '{RunStatus.ENDED}' AND NOT c.is_cancelled
                       AND c.id > r.id AND c.date >= r.date)
-   AND t.item_id IN ({items}) AND t.value_open
+   AND t.item_id IN ({{items}}) AND t.value_open
 """
-ENDED_CLOSES_SQL = """
-SELECT id, date FROM closing_closingrun WHERE run_type = 'closing' AND status = 'ended' AND NOT is_cancelled
+ENDED_CLOSES_SQL = f"""
+SELECT id, date FROM closing_closingrun WHERE run_type = '{RunType.CLOSING}' AND status = '{RunStatus.ENDED}' AND NOT is_cancelled
 """
 
 

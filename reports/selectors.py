@@ -355,7 +355,7 @@ SELECT t.id, expected, COALESCE(lines.total, 0) AS ledger, COALESCE(lines.n, 0) 
       JOIN inventory_item i ON i.id = t.item_id
       JOIN inventory_itemmodelgroup m ON m.id = i.model_group_id
       LEFT JOIN run_adjustments ra ON ra.id = t.id
-     WHERE t.inventory_account_id = %(account)s AND t.source_type <> 'wa_closing' {group} {items}
+     WHERE t.inventory_account_id = %(account)s AND t.source_type <> '{wa_closing}' {group} {items}
        AND ({financial} OR ({physical} AND m.post_physical_inventory))
 ) t LEFT JOIN lines ON lines.id = t.id
  WHERE ROUND(expected - COALESCE(lines.total, 0), 2) <> 0
@@ -374,7 +374,7 @@ SELECT u.item_id FROM (
       FROM inventory_inventorytransaction t
       JOIN inventory_item i ON i.id = t.item_id
       JOIN inventory_itemmodelgroup m ON m.id = i.model_group_id
-     WHERE t.inventory_account_id = %(account)s AND t.source_type <> 'wa_closing' {group}
+     WHERE t.inventory_account_id = %(account)s AND t.source_type <> '{wa_closing}' {group}
        AND ({financial} OR ({physical} AND m.post_physical_inventory))
     UNION ALL
     SELECT t.item_id, -a.amount
@@ -383,7 +383,7 @@ SELECT u.item_id FROM (
       JOIN inventory_inventorytransaction t ON t.id = a.transaction_id
       JOIN inventory_item i ON i.id = t.item_id
      WHERE NOT r.is_cancelled AND t.inventory_account_id = %(account)s AND a.date >= t.date_financial
-       AND t.source_type <> 'wa_closing' AND {financial} {group}
+       AND t.source_type <> '{wa_closing}' AND {financial} {group}
     UNION ALL
     SELECT l.item_id, l.credit - l.debit
       FROM ledger_voucherline l
@@ -417,7 +417,7 @@ def reconciliation_details(*, as_of: date | None, account: MainAccount, item_gro
         group, params["group"] = "AND i.item_group_id = %(group)s", item_group.pk
     clauses = {"financial": financial, "physical": physical, "line_date": line_date, "group": group}
     with connection.cursor() as cursor:
-        cursor.execute(ITEM_DIFFERENCES_SQL.format(**clauses), params)
+        cursor.execute(ITEM_DIFFERENCES_SQL.format(**clauses, wa_closing=SourceType.WEIGHTED_AVERAGE_CLOSING), params)
         items = [row[0] for row in cursor.fetchall()]
         found = []
         if items:
@@ -426,7 +426,7 @@ def reconciliation_details(*, as_of: date | None, account: MainAccount, item_gro
                 placeholders = ", ".join(f"%(item_{n})s" for n in range(len(items)))
                 params.update({f"item_{n}": item for n, item in enumerate(items)})
                 named = {"items": f"AND t.item_id IN ({placeholders})", "line_items": f"AND l.item_id IN ({placeholders})"}
-            cursor.execute(DETAIL_SQL.format(**clauses, **named), params)
+            cursor.execute(DETAIL_SQL.format(**clauses, **named, wa_closing=SourceType.WEIGHTED_AVERAGE_CLOSING), params)
             found = cursor.fetchall()
     shown = found[:DETAIL_LIMIT]
     transactions = InventoryTransaction.objects.select_related("item").in_bulk([row[0] for row in shown])
@@ -496,6 +496,21 @@ def close_summary(*, run: ClosingRun, largest: int = 20, items: int = 100) -> di
         group = groups.setdefault(row["item_group"], {"item_group": row["item_group"], "adjustments": 0, "cogs_change": ZERO})
         group["adjustments"] += row["adjustments"]
         group["cogs_change"] += row["cogs_change"]
+    # The inventory value change per item group, signed like the preview (+ raises the inventory value,
+    # debit inventory), and the part of it the run's voucher carries on the inventory accounts; the
+    # rest is "not posted" (physical-only transactions, update ledger off). Issue #17, point 1.
+    value_change: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for row in adjustments.values("transaction__item__item_group__code").annotate(total=Sum("amount")).order_by():
+        value_change[row["transaction__item__item_group__code"]] += amount(row["total"]) * sign
+    posted: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    posted_by, posted_sign = (run, 1) if RunPostedAmount.objects.filter(run=run).exists() or not run.voucher_id \
+        else (source, sign)  # a reversal's voucher takes back its source's lines
+    for row in RunPostedAmount.objects.filter(run=posted_by, account_id__in=inventory_account_ids()).values(
+            "item_group__code").annotate(total=Sum("amount")).order_by():
+        posted[row["item_group__code"]] += amount(row["total"]) * posted_sign
+    for code in set(value_change) | set(posted):
+        group = groups.setdefault(code, {"item_group": code, "adjustments": 0, "cogs_change": ZERO})
+        group.update(value_change=value_change[code], posted=posted[code], not_posted=value_change[code] - posted[code])
     by_group = [groups[code] for code in sorted(groups)]
     per_item.sort(key=lambda row: (-abs(row["cogs_change"]), row["item"]))
     largest_rows = [{"adjustment": adjustment, "transaction": adjustment.transaction, "amount": adjustment.amount * sign}
@@ -515,6 +530,9 @@ def close_summary(*, run: ClosingRun, largest: int = 20, items: int = 100) -> di
         "run": run, "source": source,
         "by_group": by_group,
         "cogs_total": sum((row["cogs_change"] for row in by_group), ZERO),
+        "value_change_total": sum((row.get("value_change", ZERO) for row in by_group), ZERO),
+        "posted_total": sum((row.get("posted", ZERO) for row in by_group), ZERO),
+        "not_posted_total": sum((row.get("not_posted", ZERO) for row in by_group), ZERO),
         "receipts_total": receipts_total,
         "items": per_item[:items], "items_count": len(per_item), "item_rows": per_item,
         "largest": largest_rows,

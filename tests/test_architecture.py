@@ -166,3 +166,17 @@ def test_apps_built_on_inventory_write_no_inventory_table_with_their_own_sql(app
         for match in WRITES_TO.finditer(path.read_text(encoding="utf-8"))
     ]
     assert offending == []
+
+
+ENUM_LITERAL_IN_SQL = re.compile(r"(?i)\b(status|run_type|kind|source_type)\s*(=|<>|!=|\bIN\b)\s*\(?\s*'(?!\{)")
+
+
+def test_sql_takes_enum_values_from_the_enums():
+    """Raw SQL compares status, run type, kind or source type with the enums' values (formatted in
+    or passed as parameters), never with a literal that could drift from the model's choices."""
+    offending = [
+        f"{name}: {match.group(0)}"
+        for name, path in MODULES.items()
+        for match in ENUM_LITERAL_IN_SQL.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert offending == []

@@ -131,9 +131,9 @@ class _ProgressWriter:
             return
         with self.connection.cursor() as cursor:
             cursor.execute("UPDATE inventory_importjob SET rows_read = %s, rows_posted = %s, bytes_read = %s, "
-                           "error_count = %s, heartbeat_at = %s WHERE id = %s AND status = 'running'",
+                           "error_count = %s, heartbeat_at = %s WHERE id = %s AND status = %s",
                            [result.rows_read, result.posted, result.bytes_read, result.error_count, timezone.now(),
-                            self.job_id])
+                            self.job_id, ImportJob.Status.RUNNING])
 
     def close(self) -> None:
         if self.connection is not None:
