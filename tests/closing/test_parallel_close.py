@@ -16,8 +16,8 @@ from closing import services
 from closing.benchmark import history_generate
 from closing.models import ClosingRun, InventoryParameters
 from inventory.models import InventoryTransaction, Item, ItemModelGroup
-from tests.closing.test_workers import assert_same_books, books_of
 from tests.closing.workers import WorkerPool, queues_reserved, skip_reason, wait_for
+from tests.faults.test_runs_on_workers import assert_same_books, books_of
 
 pytestmark = [
     pytest.mark.slow,  # child processes

@@ -1,4 +1,4 @@
-"""Real `manage.py rqworker` processes for the worker integration tests (tests/closing/test_workers.py).
+"""Real `manage.py rqworker` processes for the worker integration tests (tests/faults/test_runs_on_workers.py).
 
 The workers are separate processes, so they must see what the test committed: they are pointed at
 the pytest-django test database (PostgreSQL only: an in-memory SQLite database cannot be shared) and

@@ -18,6 +18,7 @@ from inventory.models import Item, Site, SourceType, Warehouse
 from inventory.services.posting import posting_session
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL)"),
 ]

@@ -6,7 +6,7 @@ Every test compares what the workers left in the books with what an uninterrupte
 reversed (closing_reverse puts the books back as they were) and the same close is run again here.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/costbook_t5 REDIS_URL=redis://127.0.0.1:6379/5 \\
-        python -m pytest tests/closing/test_workers.py
+        python -m pytest tests/faults/test_runs_on_workers.py
 
 Skipped on SQLite (an in-memory test database cannot be shared with worker processes) and without
 a Redis answering at REDIS_URL. Only the `closing` and `default` queues (and their registries) are
@@ -55,6 +55,7 @@ from tests.closing.workers import (
 
 SKIP = skip_reason()
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.postgres,
     pytest.mark.redis,
     pytest.mark.django_db(transaction=True),  # django-rq enqueues on commit; the workers read committed data
