@@ -74,7 +74,8 @@ def latest_close(*, exclude: ClosingRun | None = None) -> ClosingRun | None:
 def latest_adjustment() -> ClosingRun | None:
     """The newest active on-hand or transaction adjustment: the one a reversal would take back."""
     return (ClosingRun.objects.filter(run_type__in=[ClosingRun.RunType.ON_HAND_ADJUSTMENT,
-                                                    ClosingRun.RunType.TRANSACTION_ADJUSTMENT],
+                                                    ClosingRun.RunType.TRANSACTION_ADJUSTMENT,
+                                                    ClosingRun.RunType.STANDARD_COST_REVALUATION],
                                       is_cancelled=False, status=ClosingRun.Status.ENDED)
             .select_related("voucher").order_by("-id").first())
 
@@ -132,14 +133,21 @@ def _month_end(day: date) -> date:
     return date(day.year, day.month, calendar.monthrange(day.year, day.month)[1])
 
 
-def close_date_proposal(*, today: date) -> date:
-    """The date the Close dialog proposes (docs/domain.md §2.4): the first month end after the latest active
-    close; for the first close, the end of the month before today."""
+def close_date_proposal(*, today: date) -> date | None:
+    """The date the Close dialog proposes (docs/domain.md §2.4): the last month end that has fully
+    passed (the end of the month before today), never a future date; None when that month end is
+    not after the latest active close (nothing has passed since: the next month end is still to come)."""
+    passed = today.replace(day=1) - timedelta(days=1)
     latest = closing_lock_date()
-    if latest is None:
-        return today.replace(day=1) - timedelta(days=1)
-    end = _month_end(latest)
-    return end if end > latest else _month_end(end + timedelta(days=1))
+    if latest is not None and passed <= latest:
+        return None
+    return passed
+
+
+def next_month_end(*, after: date) -> date:
+    """The first month end after a date (the next close a company makes once it has passed)."""
+    end = _month_end(after)
+    return end if end > after else _month_end(end + timedelta(days=1))
 
 
 # -- Close procedure > 1. Check open quantities ----------------------------------------------------
@@ -217,10 +225,14 @@ def run_settlements(*, run: ClosingRun) -> QuerySet[Settlement]:
     """The run's settlements, issue → receipt, each with what the run adjusted on its issue."""
     issue_adjustment = (CostAdjustment.objects.filter(run=run, transaction=OuterRef("issue_id")).order_by()
                         .values("transaction_id").annotate(total=Sum("amount")).values("total"))
+    # An issue settled against several receipts has one adjustment: it is shown on the issue's
+    # first settlement row only (issue #17, point 3), the rows of one issue being kept together.
+    first_of_issue = (Settlement.objects.filter(run=run, issue_id=OuterRef("issue_id")).order_by("id").values("id")[:1])
     return (Settlement.objects.filter(run=run)
             .select_related("issue", "issue__item", "receipt")
-            .annotate(issue_adjustment=Subquery(issue_adjustment, output_field=AMOUNT))
-            .order_by("id"))
+            .annotate(issue_adjustment=Subquery(issue_adjustment, output_field=AMOUNT),
+                      first_of_issue=Subquery(first_of_issue))
+            .order_by("issue_id", "id"))
 
 
 def run_adjustments(*, run: ClosingRun) -> QuerySet[CostAdjustment]:
@@ -253,7 +265,7 @@ def run_account_adjustments(*, run: ClosingRun, account: MainAccount) -> QuerySe
     on the account (debit positive), as the voucher was built (closing.services.vouchers.posted_totals)."""
     source, sign = voucher_source(run)
     on_inventory = Q(transaction__inventory_account=account)
-    if source.run_type == ClosingRun.RunType.ON_HAND_ADJUSTMENT:
+    if source.run_type in (ClosingRun.RunType.ON_HAND_ADJUSTMENT, ClosingRun.RunType.STANDARD_COST_REVALUATION):
         on_offset = Q(offset_account=account)
     else:
         on_offset = Q(transaction__offset_account=account)

@@ -3,8 +3,11 @@ from decimal import Decimal
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from closing.models import ClosingLog, ClosingRun, CostAdjustment, Settlement
+from common import formatting
+from common.columns import HidesEmptyColumns
 from common.money import ZERO, round_amount
 from inventory.models import InventoryTransaction
 
@@ -14,11 +17,13 @@ LIVE_STATUSES = ("queued", "running", "pausing")
 
 
 def plain(value: Decimal | None) -> str:
-    """A quantity without trailing zeros and never in exponent form: 3, -1.5."""
-    if value is None:
-        return "—"
-    text = f"{Decimal(value).normalize():f}"
-    return "0" if text in ("-0", "0") else text
+    """A quantity without trailing zeros and never in exponent form: 3, -1.5, 1,250."""
+    return formatting.qty(value)
+
+
+def money(value: Decimal | None) -> str:
+    """An amount with thousands separators and 2 decimals: 1,234.50."""
+    return formatting.money(value)
 
 
 def live_number(field: str) -> dict:
@@ -41,17 +46,22 @@ def _run_row_attrs():
 NOWRAP = {"td": {"class": "nowrap"}}
 
 
-class RunTable(tables.Table):
+class RunTable(HidesEmptyColumns):
+    # Fits a 1366-px screen (issue #17, point 9): the specification and the log flag are on the run
+    # page; the number carries the run's type (CLS-, REC-, ADJ-, REV-).
     number = tables.Column(linkify=True, verbose_name="Run", attrs=NOWRAP)
-    date = tables.DateColumn(verbose_name="Date")
+    date = tables.DateColumn(verbose_name="Date", attrs=NOWRAP)
     run_type = tables.Column(verbose_name="Type")
     status = tables.TemplateColumn(
-        '<span class="status status-{{ record.status }}" data-field="status">{{ record.get_status_display }}</span>'
-        '{% if record.is_cancelled %} <span class="muted">(cancelled)</span>{% endif %}')
+        '{% if record.is_cancelled and record.status != "cancelled" %}'
+        '<span class="status status-cancelled" data-field="status" title="{{ record.get_status_display }}, then reversed">Cancelled</span>'
+        '{% else %}<span class="status status-{{ record.status }}" data-field="status">{{ record.get_status_display }}</span>{% endif %}')
+    reverses = tables.Column(verbose_name="Reverses", attrs=NOWRAP, default="")
     voucher = tables.Column(linkify=True, attrs={"td": {"class": "nowrap", "data-field": "voucher"}})
     started_by = tables.Column(verbose_name="By", default="system")
     started_at = tables.TemplateColumn(
-        '<span data-field="started_at">{{ record.started_at|date:"Y-m-d H:i:s"|default:"—" }}</span><br><span data-field="ended_at">{{ record.ended_at|date:"Y-m-d H:i:s"|default:"—" }}</span>',
+        '{% load formatting %}<span data-field="started_at">{{ record.started_at|stamp }}</span><br>'
+        '<span data-field="ended_at">{{ record.ended_at|stamp }}</span>',
         verbose_name="Started / ended", attrs=NOWRAP)
     progress = tables.TemplateColumn(
         '<div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow="{{ record.progress_percent }}" '
@@ -62,18 +72,29 @@ class RunTable(tables.Table):
     settlements_count = tables.Column(verbose_name="Settled", attrs=live_number("settlements"))
     adjustments_count = tables.Column(verbose_name="Adjusted", attrs=live_number("adjustments"))
     warnings_count = tables.Column(verbose_name="Warnings", attrs=live_number("warnings"))
-    has_log = tables.BooleanColumn(verbose_name="Log", orderable=False)
     # The book checks stored on the run after it ended (reports app): a tick, a cross or a dash.
     checks = tables.TemplateColumn('{% load reports_tags %}{% checks_badge record %}', verbose_name="Checks", orderable=False)
+    hide_when_empty = ("reverses",)
 
     class Meta:
         model = ClosingRun
-        fields = ("number", "date", "run_type", "status", "voucher", "specification", "started_by", "started_at",
-                  "progress", "items_total", "settlements_count", "adjustments_count", "warnings_count", "has_log", "checks")
+        fields = ("number", "date", "run_type", "status", "reverses", "voucher", "started_by", "started_at",
+                  "progress", "items_total", "settlements_count", "adjustments_count", "warnings_count", "checks")
         order_by = ("-number",)
         attrs = {"class": "table", "id": "runs"}
         empty_text = "No closing or adjustment yet."
         row_attrs = _run_row_attrs()
+
+    def render_number(self, record):
+        return format_html('<span title="{}">{}</span>', record.number, record.label)
+
+    def render_reverses(self, record):
+        return format_html('<a href="{}">{}</a>', record.reverses.get_absolute_url(), record.reverses.label)
+
+    def render_warnings_count(self, record, value):
+        if not value:
+            return value
+        return format_html('<a href="{}">{}</a>', reverse("closing:run_log", args=[record.pk]), value)
 
 
 class LogTable(tables.Table):
@@ -102,7 +123,7 @@ class SettlementTable(tables.Table):
     item = tables.Column(accessor="issue__item__number", verbose_name="Item", linkify=lambda record: record.issue.item.get_absolute_url())
     qty = tables.Column(attrs=NUMERIC, verbose_name="Quantity")
     amount = tables.Column(attrs=NUMERIC, verbose_name="Amount")
-    issue_adjustment = tables.Column(attrs=NUMERIC, verbose_name="Issue adjustment (run)", default="—")
+    issue_adjustment = tables.Column(attrs=NUMERIC, verbose_name="Issue adjustment (run, once per issue)", default="—")
     date = tables.DateColumn()
 
     class Meta:
@@ -123,8 +144,14 @@ class SettlementTable(tables.Table):
     def render_qty(self, value):
         return plain(value)
 
-    def render_issue_adjustment(self, value):
-        return round_amount(value)
+    def render_amount(self, value):
+        return money(value)
+
+    def render_issue_adjustment(self, record, value):
+        # Once per issue, on its first settlement row; the other rows of the issue say so.
+        if record.pk != record.first_of_issue:
+            return mark_safe('<span class="muted" title="Shown on the issue\'s first settlement">〃</span>')
+        return money(value)
 
 
 class AdjustmentTable(tables.Table):
@@ -149,6 +176,9 @@ class AdjustmentTable(tables.Table):
     def render_qty(self, value):
         return plain(value)
 
+    def render_amount(self, value):
+        return money(value)
+
 
 class AccountAdjustmentTable(AdjustmentTable):
     """The transactions behind one account's voucher lines."""
@@ -167,7 +197,7 @@ class AccountAdjustmentTable(AdjustmentTable):
         super().__init__(*args, **kwargs)
 
     def render_account_amount(self, value):
-        return round_amount(value)
+        return money(value)
 
     def render_posts_as(self, record):
         roles = []
@@ -193,17 +223,17 @@ class VoucherAccountTable(tables.Table):
         super().__init__(*args, **kwargs)
 
     def render_debit(self, value):
-        return round_amount(value)
+        return money(value)
 
     def render_credit(self, value):
-        return round_amount(value)
+        return money(value)
 
     def render_transactions(self, record):
         label = "Shown below" if self.selected and self.selected.pk == record["account_id"] else "Transactions"
         return format_html('<a href="?account={}">{}</a>', record["account_id"], label)
 
 
-class OpenQuantityTable(tables.Table):
+class OpenQuantityTable(HidesEmptyColumns):
     item = tables.Column(accessor="item__number", verbose_name="Item", linkify=lambda record: _item_url(record["item__number"]))
     name = tables.Column(accessor="item__name", verbose_name="Name")
     site = tables.Column(accessor="cost_dimension__site__code", verbose_name="Site")
@@ -216,6 +246,7 @@ class OpenQuantityTable(tables.Table):
                              verbose_name="Open qty", empty_values=())
     reason = tables.Column(empty_values=(), orderable=False, verbose_name="Why")
     transactions = tables.Column(empty_values=(), orderable=False, verbose_name="")
+    hide_when_empty = ("warehouse", "tracking")
 
     class Meta:
         attrs = {"class": "table", "id": "open-quantities"}
@@ -271,13 +302,13 @@ class CostPriceTable(tables.Table):
         return plain(value)
 
     def render_cost(self, value):
-        return round_amount(value)
+        return money(value)
 
     def render_unit_cost(self, record):
-        return round_amount(self._unit_cost(record))
+        return money(self._unit_cost(record))
 
     def render_cost_price(self, value):
-        return round_amount(value)
+        return money(value)
 
     def render_deviation(self, record):
         price = record.item.default_cost_price

@@ -4,11 +4,14 @@ Every change goes through closing.services (closing_start, closing_pause, closin
 closing_reverse); a refusal is a DomainError shown on the form, with nothing written. Runs are
 processed by the workers (closing.jobs): the run page follows them by polling status.json."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -16,7 +19,7 @@ from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
 from closing import selectors, services
-from closing.filters import AdjustableTransactionFilter, LogFilter, RunFilter
+from closing.filters import AdjustableTransactionFilter, LogFilter, RunAdjustmentFilter, RunFilter, SettlementFilter
 from closing.forms import (
     AdjustmentPostingForm,
     CloseForm,
@@ -31,6 +34,7 @@ from closing.forms import (
 )
 from closing.models import ClosingRun, InventoryParameters
 from closing.services.adjustments import OnHandChange, TransactionChange, on_hand_adjust, transaction_adjust
+from closing.services.runs import run_items
 from closing.tables import (
     LIVE_STATUSES,
     AccountAdjustmentTable,
@@ -67,6 +71,12 @@ def _stamp(moment) -> str | None:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S") if moment else None
 
 
+def _checks_pending(run: ClosingRun) -> bool:
+    """Ended a moment ago, its book checks not stored yet (they follow the run on the worker)."""
+    recent = run.ended_at is not None and timezone.now() - run.ended_at < timedelta(minutes=2)
+    return run.status == ClosingRun.Status.ENDED and not run.checks and recent
+
+
 # -- the overview ---------------------------------------------------------------------------------
 
 class RunListView(PermissionRequired, SingleTableMixin, FilterView):
@@ -90,7 +100,8 @@ class RunListView(PermissionRequired, SingleTableMixin, FilterView):
 
 def _check_form(request: HttpRequest, form_class, **defaults):
     """The checks run as soon as the page opens, for the proposed close date."""
-    data = request.GET if "date" in request.GET else {"date": selectors.close_date_proposal(today=_today()), **defaults}
+    proposal = selectors.close_date_proposal(today=_today()) or _today()
+    data = request.GET if "date" in request.GET else {"date": proposal, **defaults}
     return form_class(data)
 
 
@@ -118,33 +129,62 @@ def cost_prices(request: HttpRequest) -> HttpResponse:
 
 # -- Close and Recalculation dialogs --------------------------------------------------------------
 
-def _run_dialog(request: HttpRequest, form_class, *, initial: dict, template: str) -> HttpResponse:
+def _run_dialog(request: HttpRequest, form_class, *, initial: dict, template: str, context: dict | None = None) -> HttpResponse:
     """Preview (a dry run: closing_preview writes nothing) or start (closing_start, queued to the
-    workers after the commit) a close or recalculation."""
+    workers after the commit) a close or recalculation. A close dated in the future is queued only
+    once the accountant has confirmed it on the page that warned (issue #17, point 5)."""
     form = form_class(request.POST or None, initial=initial)
     preview = None
+    future = None
     if request.method == "POST" and form.is_valid():
-        try:
-            if request.POST.get("action") == "preview":
-                preview = services.closing_preview(request=form.run_request())
-            else:
-                run = services.closing_start(request=form.run_request(), user=request.user)
-                messages.success(request, f"{run.get_run_type_display()} {run.number} up to {run.date:%Y-%m-%d} queued.")
-                return redirect(run)
-        except DomainError as error:
-            _show_error(form, error)
+        action = request.POST.get("action")
+        run_date = form.cleaned_data["date"]
+        if action == "start" and form_class.run_type == ClosingRun.RunType.CLOSING and run_date > _today() \
+                and request.POST.get("future_confirmed") != run_date.isoformat():
+            future = run_date
+        else:
+            try:
+                if action == "preview":
+                    preview = services.closing_preview(request=form.run_request())
+                else:
+                    run = services.closing_start(request=form.run_request(), user=request.user)
+                    messages.success(request, f"{run.get_run_type_display()} {run.label} up to {run.date:%Y-%m-%d} queued.",
+                                     extra_tags="run-queued")
+                    return redirect(run)
+            except DomainError as error:
+                _show_error(form, error)
     if preview is not None:
         for row in preview.accounts:
             row.update(debit=row["amount"] if row["amount"] > 0 else None,
                        credit=-row["amount"] if row["amount"] < 0 else None)
-    return render(request, template, {"form": form, "preview": preview, "unfinished": selectors.unfinished_run()})
+    return render(request, template, {"form": form, "preview": preview, "future": future, "today": _today(),
+                                      "unfinished": selectors.unfinished_run(), **(context or {})})
 
 
 @require_permission(RUN_CLOSING)
 def close_dialog(request: HttpRequest) -> HttpResponse:
     parameters = InventoryParameters.load()
-    initial = {"date": selectors.close_date_proposal(today=_today()), "specification": parameters.default_specification}
-    return _run_dialog(request, CloseForm, initial=initial, template="closing/close_form.html")
+    proposal = selectors.close_date_proposal(today=_today())
+    latest = selectors.closing_lock_date()
+    initial = {"date": proposal, "specification": parameters.default_specification}
+    return _run_dialog(request, CloseForm, initial=initial, template="closing/close_form.html", context={
+        "proposal": proposal, "latest_close_date": latest,
+        "next_month_end": selectors.next_month_end(after=latest) if latest else None})
+
+
+@require_permission(RUN_CLOSING)
+def run_item_count(request: HttpRequest) -> JsonResponse:
+    """How many items a close or recalculation up to a date takes in: the number the confirmation
+    names before anything is queued (static/js/confirm.js)."""
+    form_class = RecalculationForm if request.GET.get("run_type") == ClosingRun.RunType.RECALCULATION else CloseForm
+    form = form_class({**request.GET.dict(), "specification": request.GET.get("specification") or "total",
+                       "min_adjustment": request.GET.get("min_adjustment") or "0"})
+    if not form.is_valid():
+        return JsonResponse({"items": None, "errors": form.errors}, status=400)
+    run_request = form.run_request()
+    run = ClosingRun(run_type=run_request.run_type, date=run_request.date,
+                     selection={"items": list(run_request.items), "item_groups": list(run_request.item_groups)})
+    return JsonResponse({"items": run_items(run).count(), "date": run_request.date.isoformat()})
 
 
 @require_permission(RUN_CLOSING)
@@ -168,15 +208,30 @@ def reverse_dialog(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             _show_error(form, error, default_field="recalculations_from" if reverse_from else None)
         else:
-            done = ", ".join(f"{r.reverses.number} (reversal {r.number})" for r in reversals)
+            done = ", ".join(f"{r.reverses.label} (reversal {r.label})" for r in reversals)
             messages.success(request, f"Reversed {done}.")
+            # The reversal run is what the accountant wants to see next (issue #17, point 10); with
+            # several recalculations reversed at once, the list shows them all.
+            if len(reversals) == 1:
+                return redirect(reversals[0])
             return redirect(reverse("closing:run_list") + "?show=all")
     recalculations = (selectors.run_list().filter(run_type=ClosingRun.RunType.RECALCULATION, status=ClosingRun.Status.ENDED)
                       .order_by("-date", "-id")[:10])
+    latest_close, latest_adjustment = selectors.latest_close(), selectors.latest_adjustment()
     return render(request, "closing/reverse_form.html", {
-        "form": form, "latest_close": selectors.latest_close(), "recalculations": recalculations,
-        "latest_adjustment": selectors.latest_adjustment(),
+        "form": form, "latest_close": latest_close, "recalculations": recalculations,
+        "latest_adjustment": latest_adjustment,
+        # What the confirmation names (issue #17, point 6): how many items each reversal touches, and
+        # the close the books fall back to.
+        "close_items": _items_adjusted(latest_close), "adjustment_items": _items_adjusted(latest_adjustment),
+        "previous_close": selectors.latest_close(exclude=latest_close) if latest_close else None,
         "unfinished": selectors.unfinished_run()})
+
+
+def _items_adjusted(run: ClosingRun | None) -> int:
+    if run is None:
+        return 0
+    return selectors.run_adjustments(run=run).order_by().values("transaction__item_id").distinct().count()
 
 
 # -- Pause / resume -------------------------------------------------------------------------------
@@ -241,7 +296,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = _run_context(request, run, "general")
     context.update(session=selectors.run_status(run=run), reversals=run.reversals.select_related("voucher"),
                    stall_seconds=settings.CLOSING_STALL_SECONDS, max_requeues=settings.CLOSING_MAX_REQUEUES,
-                   warnings=selectors.run_log(run=run)[:FIRST_WARNINGS])
+                   warnings=selectors.run_log(run=run)[:FIRST_WARNINGS], checks_pending=_checks_pending(run))
     return render(request, "closing/run_detail.html", context)
 
 
@@ -250,13 +305,21 @@ def run_status(request: HttpRequest, pk: int) -> JsonResponse:
     """The session document the run page polls every second while the run is live."""
     run = _watched(get_object_or_404(ClosingRun.objects.select_related("voucher"), pk=pk))
     document = selectors.run_status(run=run)
+    live = run.status in LIVE_STATUSES
     document.update(
-        status_label=run.get_status_display(), live=run.status in LIVE_STATUSES,
+        status_label=run.get_status_display(), live=live,
         voucher_url=run.voucher.get_absolute_url() if run.voucher_id else None,
         started_at=_stamp(run.started_at), ended_at=_stamp(run.ended_at),
-        first_warnings=[{"message": entry.message, "transaction": entry.transaction.ref if entry.transaction_id else None,
-                         "transaction_url": entry.transaction.get_absolute_url() if entry.transaction_id else None}
+        first_warnings=[{"message": entry.message,
+                         "transaction": entry.transaction.ref if entry.transaction_id else None,
+                         "transaction_url": entry.transaction.get_absolute_url() if entry.transaction_id else None,
+                         "item": entry.item.number if entry.item_id else None,
+                         "item_url": entry.item.get_absolute_url() if entry.item_id else None}
                         for entry in selectors.run_log(run=run)[:FIRST_WARNINGS]],
+        # The book checks run on the worker right after the run ends: the page keeps asking until
+        # they are stored, then shows them without a reload (issue #17, point 10).
+        checks_pending=_checks_pending(run),
+        checks_html=None if live else render_to_string("reports/_checks.html", {"run": run}, request=request),
     )
     response = JsonResponse(document)
     response["Cache-Control"] = "no-store"
@@ -283,12 +346,15 @@ class RunLogView(PermissionRequired, SingleTableMixin, FilterView):
 @require_permission(VIEW_RUNS)
 def run_settlements(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run_or_404(pk)
-    settlements = SettlementTable(selectors.run_settlements(run=run), prefix="s-")
-    adjustments = AdjustmentTable(selectors.run_adjustments(run=run), prefix="a-")
+    found = SettlementFilter(request.GET, queryset=selectors.run_settlements(run=run))
+    found_adjustments = RunAdjustmentFilter(request.GET, queryset=selectors.run_adjustments(run=run))
+    settlements = SettlementTable(found.qs, prefix="s-")
+    adjustments = AdjustmentTable(found_adjustments.qs, prefix="a-")
     for table in (settlements, adjustments):
         RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
     context = _run_context(request, run, "settlements")
-    context.update(settlements=settlements, adjustments=adjustments)
+    context.update(settlements=settlements, adjustments=adjustments, filter=found,
+                   filtered=bool(request.GET.get("item") or request.GET.get("transaction")))
     return render(request, "closing/run_settlements.html", context)
 
 
@@ -335,6 +401,7 @@ def on_hand_adjustment(request: HttpRequest) -> HttpResponse:
     for number, line in enumerate(lines, start=1):
         line["key"] = f"{line['cost_dimension_id']}-{line['warehouse_id'] or 0}"
         line["label"] = f"Line {number} (item {line['item__number']} at site {line['cost_dimension__site__code']})"
+        line["typed"] = _typed(request, ON_HAND_FIGURES, line["key"])
     parameters = InventoryParameters.load()
     posting = AdjustmentPostingForm(request.POST or None, initial={"specification": parameters.default_specification,
                                                                     "update_ledger": True})
@@ -347,9 +414,10 @@ def on_hand_adjustment(request: HttpRequest) -> HttpResponse:
                                                           warehouse_id=line["warehouse_id"], label=line["label"], **figures))
             run = on_hand_adjust(changes=changes, user=request.user, **posting.cleaned_data)
         except DomainError as error:
-            _show_error(posting, error)
+            _show_error(posting, _line_errors(error, lines[:MAX_ADJUSTMENT_ROWS], label=lambda line: line["label"],
+                                              store=lambda line, found: line.update(errors=found)))
         else:
-            messages.success(request, f"On-hand adjustment {run.number} posted on {run.date:%Y-%m-%d}: "
+            messages.success(request, f"On-hand adjustment {run.label} posted on {run.date:%Y-%m-%d}: "
                                       f"{run.adjustments_count} receipt(s) revalued.")
             return redirect(run)
     return render(request, "closing/adjust_on_hand.html", {
@@ -367,6 +435,7 @@ def transaction_adjustment(request: HttpRequest) -> HttpResponse:
     for receipt in receipts:
         receipt.open_value = round_amount(receipt.open_value)
         receipt.cost_price = round_unit_cost(receipt.open_value / receipt.qty)
+        receipt.typed = _typed(request, TRANSACTION_FIGURES, str(receipt.pk))
     parameters = InventoryParameters.load()
     posting = TransactionPostingForm(request.POST or None, initial={
         "specification": parameters.default_specification, "update_ledger": True, "date": _today()})
@@ -380,14 +449,37 @@ def transaction_adjustment(request: HttpRequest) -> HttpResponse:
             run = transaction_adjust(changes=changes, on=data["date"], specification=data["specification"],
                                      update_ledger=data["update_ledger"], note=data["note"], user=request.user)
         except DomainError as error:
-            _show_error(posting, error)
+            _show_error(posting, _line_errors(error, receipts[:MAX_ADJUSTMENT_ROWS], label=lambda receipt: f"Transaction {receipt.ref}",
+                                              store=lambda receipt, found: setattr(receipt, "errors", found)))
         else:
-            messages.success(request, f"Transaction adjustment {run.number} posted on {run.date:%Y-%m-%d}: "
+            messages.success(request, f"Transaction adjustment {run.label} posted on {run.date:%Y-%m-%d}: "
                                       f"{run.adjustments_count} receipt(s) adjusted.")
             return redirect(run)
     return render(request, "closing/adjust_transactions.html", {
         "close": close, "filter": found, "receipts": receipts[:MAX_ADJUSTMENT_ROWS], "more": len(receipts) > MAX_ADJUSTMENT_ROWS,
         "posting": posting, "typed": request.POST, "unfinished": selectors.unfinished_run()})
+
+
+def _typed(request: HttpRequest, names: tuple[str, ...], key: str) -> dict[str, str]:
+    """What was typed in a line's inputs, shown again after a refusal (issue #17, point 7)."""
+    return {name: request.POST.get(f"{name}-{key}", "") for name in names} if request.method == "POST" else {}
+
+
+def _line_errors(error: DomainError, rows, *, label, store) -> DomainError:
+    """Each message naming a line ("Line 2 (item …): …", "Transaction R-1: …") goes next to that
+    line; what names no line stays on the form. Returns the refusal left for the form."""
+    rest = list(error.errors)
+    for row in rows:
+        prefix = label(row)
+        found = [message for message in rest if message.startswith((prefix + ":", prefix + " "))]
+        if found:
+            store(row, found)
+            rest = [message for message in rest if message not in found]
+    if not rest:
+        count = len(error.errors)
+        rest = [f"{count} line{'s' if count != 1 else ''} could not be posted: see the message{'s' if count != 1 else ''} "
+                f"next to {'them' if count != 1 else 'it'}. Nothing was posted."]
+    return DomainError(rest[0], field=error.field, errors=rest)
 
 
 # -- Inventory parameters ---------------------------------------------------------------------------

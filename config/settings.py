@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "inventory",
     "closing",
     "reports",
+    "warehouse",
     "api",
 ]
 
@@ -195,6 +196,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+# One date format everywhere (config/formats/en/formats.py): 2026-11-30, 2026-11-30 14:05.
+FORMAT_MODULE_PATH = ["config.formats"]
 
 # Uploaded import files wait here for their job, and export jobs write their files here: the web
 # server and every worker must see the same folder (docker-compose mounts one volume on both).
@@ -205,6 +208,20 @@ IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(200 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 EXPORT_JOB_ROWS = int(os.environ.get("EXPORT_JOB_ROWS", "5000"))
+
+# Mail: whoever starts a run is e-mailed when it ends or fails (reports.notifications). Without
+# EMAIL_HOST the mails are written to the console (development); with it, sent by SMTP.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Costbook <costbook@localhost>")
+# The address the links in the mails start with, e.g. https://costbook.example.com
+SITE_URL = os.environ.get("SITE_URL", "")
 
 REST_FRAMEWORK = {
     "DEFAULT_VERSIONING_CLASS": None,
@@ -251,7 +268,8 @@ DJANGO_TABLES2_TABLE_ATTRS = {"class": "table"}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"no_traceback_for_client_errors": {"()": "config.log_filters.NoTracebackForClientErrors"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["no_traceback_for_client_errors"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # django-axes logs each failed sign-in and lockout as a warning; its info lines (a banner at every
     # start, one line per handler call) are chatter.

@@ -1,5 +1,6 @@
 import django_tables2 as tables
 
+from common import formatting
 from inventory.models import InventoryTransaction, Item, ItemModelGroup, Journal, StandardJournal
 
 NUMERIC = {"td": {"class": "num"}, "th": {"class": "num"}}
@@ -45,11 +46,22 @@ class TransactionTable(tables.Table):
                   "cost_amount_physical", "cost_amount_posted", "cost_amount_adjustment", "cost_amount", "value_open")
         order_by = ("-date_physical", "-id")
 
+    # On the page: quantities without trailing zeros, amounts 1,234.50 (issue #17, point 8);
+    # exports keep the plain figures (the columns' own values).
     def render_qty(self, value):
-        return f"{value.normalize():f}" if value == value.to_integral() else value
+        return formatting.qty(value)
+
+    def render_cost_amount_posted(self, value):
+        return formatting.money(value)
+
+    def render_cost_amount_physical(self, value):
+        return formatting.money(value)
+
+    def render_cost_amount_adjustment(self, value):
+        return formatting.money(value)
 
     def render_cost_amount(self, record):
-        return record.cost_amount
+        return formatting.money(record.cost_amount)
 
     def value_cost_amount(self, record):
         return record.cost_amount

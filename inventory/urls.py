@@ -1,12 +1,14 @@
 from django.urls import path
 
-from inventory import views
+from inventory import views, views_import, views_items
 
 app_name = "inventory"
 
 urlpatterns = [
     path("items/", views.ItemListView.as_view(), name="item_list"),
+    path("new-item/", views_items.item_new, name="item_new"),
     path("items/<str:number>/", views.ItemDetailView.as_view(), name="item_detail"),
+    path("items/<str:number>/edit/", views_items.item_edit, name="item_edit"),
     path("model-groups/", views.ModelGroupListView.as_view(), name="model_group_list"),
     path("transactions/", views.TransactionListView.as_view(), name="transaction_list"),
     path("transactions/<int:pk>/", views.TransactionDetailView.as_view(), name="transaction_detail"),
@@ -26,7 +28,8 @@ urlpatterns = [
     path("standard-journals/<int:pk>/delete/", views.standard_journal_delete_view, name="standard_journal_delete"),
     path("counting-periods/", views.counting_period_list, name="counting_period_list"),
     path("counting-periods/calculate/", views.counting_period_calculate_view, name="counting_period_calculate"),
-    path("import/", views.import_upload, name="import"),
+    path("import/", views_import.import_upload, name="import"),
+    path("import/template/<str:kind>.csv", views_import.import_template, name="import_template"),
     path("import/<int:pk>/", views.import_job_detail, name="import_job"),
     path("import/<int:pk>/status.json", views.import_job_status, name="import_job_status"),
     path("import/<int:pk>/errors.csv", views.import_job_errors_csv, name="import_job_errors"),

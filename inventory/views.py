@@ -13,7 +13,7 @@ from django_tables2 import SingleTableMixin
 
 from closing.selectors import transaction_closing_history
 from common.errors import DomainError
-from common.money import ZERO, to_decimal
+from common.money import ZERO, plain_number, round_amount, to_decimal
 from common.table_exports import SafeExportMixin
 from config.permissions import PermissionRequired, require_permission
 from config.roles import POST_JOURNAL
@@ -31,7 +31,7 @@ from inventory.forms import (
     StandardJournalRecallForm,
     StandardJournalSaveForm,
 )
-from inventory.models import ImportJob, Journal, StandardJournal
+from inventory.models import ImportJob, ItemGroup, Journal, Site, StandardJournal, Warehouse
 from inventory.services import import_jobs
 from inventory.services.counting import (
     Selection,
@@ -48,6 +48,7 @@ from inventory.services.journals import (
     LineInput,
     journal_create,
     journal_line_add,
+    journal_line_change,
     journal_line_delete,
     journal_post,
     journal_validate,
@@ -185,23 +186,49 @@ def _line_from_form(journal: Journal, form) -> LineInput:
 def journal_detail(request: HttpRequest, number: str) -> HttpResponse:
     journal = get_object_or_404(selectors.journal_list(), number=number)
     form_class = LINE_FORMS.get(journal.journal_type, JournalLineForm)
-    form = form_class(request.POST or None)
     can_edit = not journal.is_posted and request.user.has_perm("inventory.change_journal")
+    lines = journal.lines.select_related("item", "site", "warehouse", "warehouse__site", "to_warehouse__site").prefetch_related("transactions")
+    # The lines grid (issue #17, point 11): a line is changed in the same form that adds one, opened
+    # with ?edit=<line>; a new line starts on the date of the journal's last line (or today).
+    editing = None
+    if can_edit and journal.journal_type != Journal.JournalType.COUNTING:
+        wanted = request.POST.get("line_number") if request.method == "POST" else request.GET.get("edit")
+        editing = next((line for line in lines if str(line.line_number) == (wanted or "").strip()), None)
+    last = max(lines, key=lambda line: line.line_number, default=None)
+    form = form_class(request.POST or None, initial=_line_initial(editing) if editing else
+                      {"date": last.date if last else timezone.localdate()})
     if request.method == "POST":
         if not can_edit:
             return render(request, "403.html", status=403)
         if form.is_valid():
             try:
-                journal_line_add(journal=journal, line=_line_from_form(journal, form), user=request.user)
+                if editing is not None:
+                    journal_line_change(journal=journal, line_number=editing.line_number,
+                                        line=_line_from_form(journal, form), user=request.user)
+                else:
+                    journal_line_add(journal=journal, line=_line_from_form(journal, form), user=request.user)
             except DomainError as error:
                 for message in error.errors:
                     form.add_error(None, message)
             else:
-                messages.success(request, "Line added.")
+                messages.success(request, f"Line {editing.line_number} changed." if editing else "Line added.")
                 return redirect(journal)
-    lines = journal.lines.select_related("item", "site", "warehouse", "warehouse__site", "to_warehouse__site").prefetch_related("transactions")
+    for line in lines:
+        line.amount = round_amount(line.qty * line.unit_cost) if line.unit_cost is not None else None
+    amounts = [line.amount for line in lines if line.amount is not None]
+    dates = sorted(line.date for line in lines)
+    actual = [sum((txn.cost_amount_posted + txn.cost_amount_adjustment for txn in line.transactions.all()), ZERO)
+              for line in lines] if journal.is_posted else []
+    for line, cost in zip(lines, actual, strict=False):
+        line.actual_cost = cost
     context = {
-        "journal": journal, "lines": lines, "form": form, "can_edit": can_edit,
+        "journal": journal, "lines": lines, "form": form, "can_edit": can_edit, "editing": editing,
+        "amount_total": sum(amounts, ZERO), "amounts_missing": len(amounts) < len(lines),
+        "actual_total": sum(actual, ZERO), "qty_total": sum((line.qty for line in lines), ZERO),
+        "item_choices": selectors.item_list().values_list("number", "name")[:ITEM_CHOICES] if can_edit else [],
+        # What the Post confirmation states (issue #17, point 6).
+        "item_count": len({line.item_id for line in lines}), "first_date": dates[0] if dates else None,
+        "last_date": dates[-1] if dates else None,
         "can_post": not journal.is_posted and request.user.has_perm(POST_JOURNAL),
         "vouchers": selectors.journal_vouchers(journal=journal) if journal.is_posted else [],
         "can_save_standard": (request.user.has_perm("inventory.add_journal")
@@ -212,18 +239,52 @@ def journal_detail(request: HttpRequest, number: str) -> HttpResponse:
         selection = Selection.from_json(journal.selection)
         context.update({
             "selection": selection,
-            "calculate_form": CountingCalculateForm(initial=_calculate_initial(selection)),
+            "calculate_form": _calculate_form(request, journal, selection),
             "count_import_form": CountImportForm(),
             "differences": sum(1 for line in lines if line.difference),
         })
     return render(request, "inventory/journal_detail.html", context)
 
 
+ITEM_CHOICES = 2000  # item numbers offered by the line form's lookup; more are still typed
+
+
+def _line_initial(line) -> dict:
+    # Quantities and costs as typed, without the stored trailing zeros (3, not 3.000000).
+    return {"date": line.date, "item": line.item.number, "qty": plain_number(line.qty),
+            "unit_cost": plain_number(line.unit_cost) if line.unit_cost is not None else None,
+            "warehouse": line.warehouse_id, "to_warehouse": line.to_warehouse_id, "tracking_number": line.tracking_number,
+            "expiry_date": line.expiry_date, "to_tracking_number": line.to_tracking_number,
+            "to_expiry_date": line.to_expiry_date}
+
+
 def _calculate_initial(selection: Selection | None) -> dict:
     if selection is None:
         return {"date": timezone.localdate()}
+    # The calculation keeps its selection (issue #17, point 7): the form shows what was counted.
+    groups = ItemGroup.objects.filter(code=selection.item_group) if selection.item_group else ItemGroup.objects.none()
+    sites = Site.objects.filter(code=selection.site) if selection.site else Site.objects.none()
+    warehouses = Warehouse.objects.filter(code=selection.warehouse) if selection.warehouse else Warehouse.objects.none()
+    if selection.site:
+        warehouses = warehouses.filter(site__code=selection.site)
     return {"date": selection.date, "item": selection.items[0] if len(selection.items) == 1 else "",
+            "item_group": groups.first(), "site": sites.first(), "warehouse": warehouses.first(),
             "tracking_number": selection.tracking_number, "include_zero": selection.include_zero}
+
+
+CALCULATE_TYPED = "counting_calculate_typed"
+
+
+def _calculate_form(request: HttpRequest, journal: Journal, selection: Selection | None) -> CountingCalculateForm:
+    """The Calculate form: what a refused calculation typed, with its errors next to their fields,
+    or else the journal's selection."""
+    typed = request.session.pop(CALCULATE_TYPED, None)
+    if not typed or typed.get("journal") != journal.number:
+        return CountingCalculateForm(initial=_calculate_initial(selection))
+    form = CountingCalculateForm(typed["data"])
+    if form.is_valid() and typed.get("error"):
+        form.add_error(typed.get("field") if typed.get("field") in form.fields else None, typed["error"])
+    return form
 
 
 def _counting_journal(number: str) -> Journal:
@@ -235,10 +296,11 @@ def _counting_journal(number: str) -> Journal:
 def counting_calculate_view(request: HttpRequest, number: str) -> HttpResponse:
     journal = _counting_journal(number)
     form = CountingCalculateForm(request.POST)
+    typed = {"journal": journal.number, "data": {name: request.POST.get(name, "") for name in form.fields
+                                                 if name in request.POST}}
     if not form.is_valid():
-        for field, errors in form.errors.items():
-            for error in errors:
-                messages.error(request, f"{form.fields[field].label if field in form.fields else ''}: {error}".lstrip(": "))
+        request.session[CALCULATE_TYPED] = typed  # shown again on the journal, errors next to their fields
+        messages.error(request, "Inventory was not calculated: correct the form below.")
         return redirect(journal)
     data = form.cleaned_data
     try:
@@ -248,6 +310,7 @@ def counting_calculate_view(request: HttpRequest, number: str) -> HttpResponse:
                                         include_zero=data.get("include_zero", False))
         count = counting_calculate(journal=journal, selection=selection, user=request.user)
     except DomainError as error:
+        request.session[CALCULATE_TYPED] = {**typed, "error": error.message, "field": error.field}
         messages.error(request, error.message)
     else:
         messages.success(request, f"Calculated {count} line{'s' if count != 1 else ''} ({selection.describe()}).")
@@ -459,38 +522,6 @@ def journal_post_view(request: HttpRequest, number: str) -> HttpResponse:
     else:
         messages.success(request, f"Journal {journal.number} posted.")
     return redirect(journal)
-
-
-@require_permission(import_jobs.ADD_TRANSACTION)
-def import_upload(request: HttpRequest) -> HttpResponse:
-    """The Import CSV page: stores the file and queues its import (inventory.jobs), then follows the
-    job on its own page. An upload above IMPORT_MAX_BYTES is refused before its body is read."""
-    if request.method == "POST":
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-        # The multipart envelope and the other fields add a little to the file itself.
-        refusal = import_jobs.import_size_refusal(declared - UPLOAD_ENVELOPE_BYTES)
-        if refusal:
-            return render(request, "inventory/import.html", {"form": ImportForm(), "refusal": refusal}, status=413)
-    form = ImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        if not request.user.has_perms(import_jobs.import_permissions(kind=data["kind"], post=data["post"])):
-            return render(request, "403.html", status=403)
-        try:
-            job = import_jobs.import_job_create(
-                kind=data["kind"], uploaded_file=data["file"], user=request.user,
-                posting_date=data.get("date"), offset_account=data.get("offset_account"), post=data["post"])
-        except import_jobs.ImportTooLarge as error:
-            form.add_error("file", error.message)
-            return render(request, "inventory/import.html", {"form": form}, status=413)
-        except DomainError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
-        else:
-            return redirect(job)
-    return render(request, "inventory/import.html", {"form": form, "recent": selectors.import_jobs_of(user=request.user)[:10]})
-
-
-UPLOAD_ENVELOPE_BYTES = 64 * 1024
 
 
 @require_permission(import_jobs.ADD_TRANSACTION)

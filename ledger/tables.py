@@ -3,8 +3,9 @@ from decimal import Decimal
 import django_tables2 as tables
 from django.urls import reverse
 
+from common import formatting
 from common.table_exports import export_response as table_export_response
-from ledger.models import MainAccount, Voucher
+from ledger.models import AuditEntry, MainAccount, Voucher
 
 NUMERIC = {"td": {"class": "num"}, "th": {"class": "num"}}
 
@@ -25,6 +26,46 @@ class VoucherTable(tables.Table):
         model = Voucher
         fields = ("number", "date", "description", "source", "created_by", "created_at")
         order_by = ("-date", "-number")
+
+
+def audit_changes_text(detail: dict) -> str:
+    """An entry's before/after values as one line: "status: open → closed; name: A → B"."""
+    changes = detail.get("changes") or {}
+    return "; ".join(f"{name}: {change.get('from', '')} → {change.get('to', '')}" if isinstance(change, dict)
+                     else f"{name}: {change}" for name, change in changes.items())
+
+
+def audit_detail_text(detail: dict) -> str:
+    """Everything else the entry recorded (counts, voucher, dates), "key=value" joined."""
+    return "; ".join(f"{key}={value}" for key, value in detail.items() if key != "changes")
+
+
+class AuditEntryTable(tables.Table):
+    at = tables.DateTimeColumn(verbose_name="When", format="Y-m-d H:i:s")
+    username = tables.Column(verbose_name="User", empty_values=())
+    action = tables.Column()
+    object_type = tables.Column(verbose_name="Object type")
+    object_id = tables.Column(verbose_name="Object")
+    changes = tables.Column(verbose_name="Before → after", accessor="detail", orderable=False, empty_values=())
+    other = tables.Column(verbose_name="Detail", accessor="detail", orderable=False, empty_values=())
+
+    class Meta:
+        model = AuditEntry
+        fields = ("at", "username", "action", "object_type", "object_id", "changes", "other")
+        order_by = ("-at",)
+        attrs = {"class": "table", "id": "audit-log"}
+
+    def render_username(self, value, record):
+        return value or (record.user.get_username() if record.user_id else "system")
+
+    def value_username(self, value, record):
+        return self.render_username(value, record)
+
+    def render_changes(self, value):
+        return audit_changes_text(value or {})
+
+    def render_other(self, value):
+        return audit_detail_text(value or {})
 
 
 def export_response(request, table: tables.Table, name: str, *, kind: str | None = None, extra: dict | None = None):
@@ -48,8 +89,8 @@ class QuantityColumn(tables.Column):
         kwargs.setdefault("attrs", NUMERIC)
         super().__init__(*args, **kwargs)
 
-    def render(self, value):
-        return plain(value)
+    def render(self, value):  # on the page: grouped, no trailing zeros (issue #17, point 8); exports stay plain
+        return formatting.qty(value, empty="")
 
     def value(self, value):
         return plain(value)
@@ -60,8 +101,8 @@ class AmountColumn(tables.Column):
         kwargs.setdefault("attrs", NUMERIC)
         super().__init__(*args, **kwargs)
 
-    def render(self, value):
-        return f"{value:.2f}"
+    def render(self, value):  # on the page: 1,234.50 (issue #17, point 8); exports stay plain
+        return formatting.money(value, empty="")
 
     def value(self, value):
         return f"{value:.2f}"

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 import django_tables2 as tables
 from django.urls import reverse
 
+from common.columns import HidesEmptyColumns
 from ledger.tables import NUMERIC, AmountColumn, QuantityColumn
 
 
@@ -20,7 +21,7 @@ def _value_url(update: str = ""):
     return link
 
 
-class InventoryValueTable(tables.Table):
+class InventoryValueTable(HidesEmptyColumns):
     item_group = tables.Column(verbose_name="Item group")
     item = tables.Column(verbose_name="Item", linkify=lambda record: reverse("inventory:item_detail", args=[record["item"]]))
     item_name = tables.Column(verbose_name="Name")
@@ -32,6 +33,7 @@ class InventoryValueTable(tables.Table):
     physical_value = AmountColumn(verbose_name="Physical value", linkify=_value_url("physical"))
     qty = QuantityColumn(verbose_name="Quantity")
     value = AmountColumn(verbose_name="Value", linkify=_value_url())
+    hide_when_empty = ("warehouse",)
 
     class Meta:
         attrs = {"class": "table", "id": "inventory-value"}

@@ -4,9 +4,11 @@ table as CSV and Excel with the page's filters applied (?_export=csv|xlsx)."""
 from datetime import date
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
@@ -20,7 +22,8 @@ from ledger.tables import export_response
 from reports import exports, selectors, services
 from reports.charts import Series, line_chart_svg
 from reports.filters import AsOfForm, InventoryValueFilter
-from reports.models import BookCheck, ExportJob
+from reports.forms import SignOffForm
+from reports.models import BookCheck, CloseSignOff, ExportJob
 from reports.tables import (
     CogsByItemTable,
     InventoryValueTable,
@@ -31,6 +34,8 @@ from reports.tables import (
 VIEW_TRANSACTIONS = "inventory.view_inventorytransaction"
 VIEW_LEDGER = "ledger.view_voucherline"
 VIEW_RUNS = "closing.view_closingrun"
+# Signing a close summary off is the accountants' (who run the closes), as in config.roles.
+SIGN_OFF = "closing.run_closing"
 
 
 def _as_of(request: HttpRequest) -> date | None:
@@ -118,8 +123,35 @@ def close_summary(request: HttpRequest, pk: int) -> HttpResponse:
     if request.GET.get("_export"):
         table = CogsByItemTable(summary["item_rows"])
         return export_response(request, table, f"close-summary-{run.number}") or HttpResponse(status=400)
-    table = CogsByItemTable(summary["items"])
-    return render(request, "reports/close_summary.html", {"run": run, "summary": summary, "table": table})
+    return _close_summary_page(request, run, summary)
+
+
+def _close_summary_page(request: HttpRequest, run: ClosingRun, summary: dict, *, form: SignOffForm | None = None,
+                        status: int = 200) -> HttpResponse:
+    sign_off = CloseSignOff.objects.select_related("run").filter(run=run).first()
+    may_sign = (sign_off is None and request.user.has_perm(SIGN_OFF) and run.status == ClosingRun.Status.ENDED
+                and not run.is_cancelled)
+    return render(request, "reports/close_summary.html", {
+        "run": run, "summary": summary, "table": CogsByItemTable(summary["items"]), "sign_off": sign_off,
+        "sign_off_form": (form or SignOffForm()) if may_sign or form else None}, status=status)
+
+
+@require_POST
+@require_permission(SIGN_OFF)
+def close_sign_off(request: HttpRequest, pk: int) -> HttpResponse:
+    """17. An accountant signs the close summary off (name, time, comment); the summary shows it to
+    everyone, void once the run is reversed."""
+    run = get_object_or_404(ClosingRun.objects.select_related("voucher", "started_by", "reverses"), pk=pk)
+    form = SignOffForm(request.POST)
+    if form.is_valid():
+        try:
+            services.close_sign_off(run=run, user=request.user, comment=form.cleaned_data["comment"])
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, f"You signed off the summary of {run.number}.")
+            return redirect("reports:close_summary", pk=run.pk)
+    return _close_summary_page(request, run, selectors.close_summary(run=run), form=form, status=400)
 
 
 RECENT_CHECKS = 10
@@ -134,8 +166,7 @@ def book_checks(request: HttpRequest) -> HttpResponse:
         form = AsOfForm(request.POST)
         if form.is_valid():
             try:
-                check = services.book_check_request(as_of=form.cleaned_data.get("as_of"), user=request.user,
-                                                    )
+                check = services.book_check_request(as_of=form.cleaned_data.get("as_of"), user=request.user)
             except DomainError as error:
                 form.add_error(None, error.message)
                 return _book_checks_page(request, form=form, status=429)
@@ -180,7 +211,8 @@ def cost_history_context(*, item: Item) -> dict:
     history = selectors.item_cost_history(item=item)
     svg = line_chart_svg(title=f"Cost history of {item.number}", series=[
         Series("Running average at posting", "posting", [(point["date"], point["unit_cost"]) for point in history["posting"]]),
-        Series("Settled cost after close", "settled", [(point["date"], point["unit_cost"]) for point in history["settled"]]),
+        Series("Settled cost after close", "settled", [(point["date"], point["unit_cost"]) for point in history["settled"]],
+               steps=True),
     ])
     return {"history": history, "svg": svg}
 

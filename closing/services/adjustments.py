@@ -29,6 +29,7 @@ from closing.services.runs import closing_lock
 from closing.services.vouchers import post_run_voucher
 from closing.signals import run_ended_after_commit
 from common.errors import DomainError
+from common.formatting import qty
 from common.money import AMOUNT_PLACES, ZERO, round_amount
 from inventory.models import CostDimension, InventoryTransaction, ValuationMethod
 from inventory.services.valuation import cached_values_add, transactions_adjust
@@ -184,8 +185,10 @@ def transaction_adjust(*, changes: Sequence[TransactionChange], on: date, specif
     with closing_lock():
         close = latest_close()
         if close is not None and on <= close.date:
-            raise DomainError(f"Inventory is closed up to {close.date:%Y-%m-%d} ({close.number}): "
-                              f"post the adjustment on a later date than {on:%Y-%m-%d}.", field="date")
+            # The date the rule compares with is the close's, so the message names it as the limit
+            # (issue #17, point 4), and the typed date only as what was refused.
+            raise DomainError(f"Posting date {on:%Y-%m-%d} refused: inventory is closed up to {close.date:%Y-%m-%d} "
+                              f"({close.label}); post the adjustment after {close.date:%Y-%m-%d}.", field="date")
         _period_open(on)
         refs = [change.ref for change in changes]
         repeated = sorted({ref for ref in refs if refs.count(ref) > 1})
@@ -236,7 +239,7 @@ def _adjustable(txn: InventoryTransaction | None, ref: str, on: date) -> Invento
         raise DomainError(f"Transaction {ref} is the receiving side of a transfer or reclassification: it carries its "
                           "issue's cost, which the close sets; adjust the receipt the goods came from instead.")
     if txn.qty_settled != ZERO:
-        raise DomainError(f"Transaction {ref} is already settled for {txn.qty_settled} of {txn.qty}: adjust what is "
+        raise DomainError(f"Transaction {ref} is already settled for {qty(txn.qty_settled)} of {qty(txn.qty)}: adjust what is "
                           "still open with an on-hand adjustment.")
     model_group = txn.item.model_group
     if not model_group.settles:

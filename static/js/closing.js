@@ -5,7 +5,8 @@
  * [data-field] elements inside it from the document (closing.selectors.run_status). Elements with
  * data-show-when="status status ..." are shown only in those states ("stuck" too: a live run that
  * has not moved for the stall time). Polling stops when the run
- * is no longer live; the page itself is never reloaded. */
+ * is no longer live (and its book checks are shown); the page itself is never reloaded. When the
+ * run ends, the "queued" message (class run-queued) is removed. */
 (function () {
   "use strict";
 
@@ -38,15 +39,19 @@
     first_warnings: function (node, doc) {
       node.replaceChildren.apply(node, doc.first_warnings.map(function (entry) {
         var item = document.createElement("li");
-        if (entry.transaction) {
+        if (entry.transaction || entry.item) {
           var link = document.createElement("a");
-          link.href = entry.transaction_url;
-          link.textContent = entry.transaction;
+          link.href = entry.transaction ? entry.transaction_url : entry.item_url;
+          link.textContent = entry.transaction || entry.item;
           item.append(link, ": ");
         }
         item.append(entry.message);
         return item;
       }));
+    },
+    // The book checks, rendered by the server (reports/_checks.html) once the run has ended.
+    checks_html: function (node, doc) {
+      if (doc.checks_html !== null && doc.checks_html !== undefined) node.innerHTML = doc.checks_html;
     },
     voucher: function (node, doc) {
       if (!doc.voucher) { text(node, null); return; }
@@ -72,6 +77,11 @@
     });
   }
 
+  // The "… queued." message of the page that started the run is out of date once the run ends.
+  function ended() {
+    document.querySelectorAll(".message.run-queued").forEach(function (node) { node.remove(); });
+  }
+
   function follow(root) {
     var url = root.getAttribute("data-status-url");
     function poll() {
@@ -82,7 +92,9 @@
         })
         .then(function (doc) {
           apply(root, doc);
-          if (doc.live) window.setTimeout(poll, INTERVAL_MS);
+          if (!doc.live) ended();
+          // After the run, keep asking a little longer until its book checks are stored.
+          if (doc.live || doc.checks_pending) window.setTimeout(poll, INTERVAL_MS);
         })
         .catch(function () {
           window.setTimeout(poll, INTERVAL_MS * 5); // the server restarted or the network hiccuped: keep trying, slower

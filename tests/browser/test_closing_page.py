@@ -88,11 +88,17 @@ def test_it_closes_watches_the_run_drills_down_and_reverses(logged_in_page, book
 
     # Close: queued, then followed live to the end.
     page.get_by_role("button", name="Close", exact=True).click()
+    confirm = page.locator("dialog.confirm-dialog")  # issue #17, point 6: nothing is queued before this
+    expect(confirm).to_contain_text("Close inventory up to 2026-01-31 for 1 items?")
+    expect(confirm).to_contain_text("Afterwards nothing can be posted on or before 2026-01-31.")
+    assert ClosingRun.objects.count() == 0
+    confirm.get_by_role("button", name="Close up to 2026-01-31").click()
     expect(page).to_have_url(re.compile(r"/closing/runs/\d+/$"))
     expect(page.locator(".messages")).to_contain_text("queued")
     expect(session_status(page)).to_have_text("Queued")
     watch_to_the_end(page, workers)
     run = ClosingRun.objects.get()
+    expect(page.locator(".message.run-queued")).to_have_count(0)  # the "queued" banner clears at the end
     expect(page.locator("#session [data-field=settlements]")).to_have_text("2")
     voucher = page.locator("#general [data-field=voucher]").get_by_role("link")
     expect(voucher).to_have_text(run.voucher.number)
@@ -127,12 +133,21 @@ def test_it_closes_watches_the_run_drills_down_and_reverses(logged_in_page, book
     expect(page.locator("#latest-close")).to_contain_text(run.number)
     page.get_by_label("The latest close").check()
     page.get_by_role("button", name="Reverse", exact=True).click()
+    confirm = page.locator("dialog.confirm-dialog")
+    expect(confirm).to_contain_text(f"Reverse close {run.label} up to 2026-01-31 (1 item adjusted)?")
+    confirm.get_by_role("button", name="Reverse").click()
     expect(page.locator(".messages")).to_contain_text(f"Reversed {run.number}")
-    expect(page).to_have_url(re.compile(r"/closing/\?show=all$"))
+    reversal = ClosingRun.objects.get(run_type="reversal")
+    expect(page).to_have_url(re.compile(rf"/closing/runs/{reversal.pk}/$"))  # lands on the reversal run
+    expect(page.get_by_test_id("reverses")).to_contain_text(run.label)
+    page.goto("/closing/?show=all")
+    expect(page.locator("#runs tbody tr", has_text=reversal.label)).to_contain_text(run.label)  # the Reverses column
     row = page.locator("#runs tbody tr", has_text=run.number).filter(has_text="Closing")
     expect(row).to_contain_text("Cancelled")
     page.get_by_role("link", name="Active", exact=True).click()
-    expect(page.locator("#runs tbody tr", has=page.get_by_role("link", name=run.number, exact=True))).to_have_count(0)
+    # The reversed close is hidden; only the reversal's Reverses column still names it.
+    expect(page.locator("#runs tbody tr td:first-child", has_text=run.label)).to_have_count(0)
+    expect(page.locator("#runs tbody tr", has_text=run.label)).to_have_count(1)
 
 
 def test_it_pauses_and_resumes_a_running_close(logged_in_page, book, workers):

@@ -48,6 +48,7 @@ def test_it_calculates_counts_and_posts_a_physical_inventory_journal(logged_in_p
     expect(page.get_by_test_id("difference")).to_have_text("-2")
 
     page.get_by_role("button", name="Post").click()
+    page.locator("dialog.confirm-dialog").get_by_role("button", name=re.compile(r"^Post ")).click()
     expect(page.get_by_test_id("journal-status")).to_have_text("Posted")
     expect(page.get_by_label("Counted quantity, line 1")).to_have_count(0)
 

@@ -75,7 +75,7 @@ def test_it_checks_the_books_in_one_click_and_follows_the_check_to_its_result(cl
 
     result = page.locator("#book-check-result")
     expect(result).to_have_attribute("data-check-status", "queued")
-    expect(result).to_contain_text("Waiting for a worker… 0 of 5 checks done.")
+    expect(result).to_contain_text("Waiting for a worker… 0 of 6 checks done.")
     book_check_worker.set()
     expect(result.locator("[data-checks]")).to_have_text("✗ The books do not agree.", timeout=30_000)
     expect(result.locator("tr.difference")).to_contain_text("On-hand equals the sum of the transactions")

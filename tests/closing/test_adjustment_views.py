@@ -118,8 +118,8 @@ def test_it_refuses_a_posting_date_in_the_closed_period_on_the_date_field(closed
 
     assert response.status_code == 200
     close = ClosingRun.objects.get(run_type="closing")
-    assert (f"Posting date: Inventory is closed up to 2026-01-31 ({close.number}): post the adjustment on a later "
-            "date than 2026-01-31.") in response.content.decode()
+    assert (f"Posting date: Posting date 2026-01-31 refused: inventory is closed up to 2026-01-31 ({close.label}); "
+            "post the adjustment after 2026-01-31.") in response.content.decode()
     assert closed.counts() == before
 
 
@@ -128,7 +128,7 @@ def test_it_refuses_a_posting_date_in_the_closed_period_on_the_date_field(closed
 def test_it_reverses_the_latest_adjustment_from_the_reverse_dialog(closed, ada_client):
     ada_client.post(ON_HAND, posting(**{f"new_value-{line_key()}": "195.00"}))
     adjustment = ClosingRun.objects.get(run_type="on_hand_adjustment")
-    assert adjustment.number in ada_client.get(reverse("closing:reverse")).content.decode()
+    assert adjustment.label in ada_client.get(reverse("closing:reverse")).content.decode()
 
     response = ada_client.post(reverse("closing:reverse"), {"what": "adjustment"})
 

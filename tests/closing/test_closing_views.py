@@ -185,11 +185,12 @@ def test_it_lists_runs_with_their_counts_and_links(ada_client, closed):
     response = ada_client.get(reverse("closing:run_list"))
 
     row = response.context["table"].rows[0]
-    assert [row.get_cell_value(column) for column in ("run_type", "specification", "items_total", "settlements_count",
-                                                      "adjustments_count", "warnings_count")] == [
-        "Closing", "Total", 2, 2, 1, 1]
+    assert [row.get_cell_value(column) for column in ("run_type", "items_total", "settlements_count",
+                                                      "adjustments_count")] == ["Closing", 2, 2, 1]
     page = text(response)
-    assert f'<a href="{closed.get_absolute_url()}">CLS-000001</a>' in page
+    assert f'<a href="{closed.get_absolute_url()}"><span title="CLS-000001">CLS-000001</span></a>' in page
+    # The warnings count opens the run's log.
+    assert f'<a href="{reverse("closing:run_log", args=[closed.pk])}">1</a>' in page
     assert f'<a href="{closed.voucher.get_absolute_url()}">{closed.voucher.number}</a>' in page
     assert '<span class="status status-ended" data-field="status">Ended</span>' in page
 
@@ -203,7 +204,12 @@ def test_it_hides_cancelled_runs_unless_all_are_asked_for(ada_client, closed):
     assert [run.number for run in active.context["table"].data] == ["CLS-000002"]  # the reversal itself is active
     assert [(run.number, run.status) for run in everything.context["table"].data] == [
         ("CLS-000002", "ended"), ("CLS-000001", "cancelled")]
-    assert "(cancelled)" in text(everything) and "(cancelled)" not in text(active)
+    # One badge for a reversed run (issue #17, point 8: no "Cancelled (cancelled)"), and the reversal
+    # names the run it reverses.
+    assert "(cancelled)" not in text(everything)
+    assert text(everything).count('<span class="status status-cancelled"') == 1
+    assert f'<a href="{ClosingRun.objects.get(number="CLS-000001").get_absolute_url()}">CLS-000001</a>' in text(everything)
+    assert "REV-000002" in text(everything)
 
 
 def test_it_asks_the_overview_rows_of_live_runs_to_follow_their_status(ada_client, closed):
@@ -282,10 +288,34 @@ def test_it_proposes_the_end_of_last_month_for_the_first_close(company, ada_clie
     assert form["specification"].value() == "item-group"
 
 
-def test_it_proposes_the_month_end_after_the_latest_close(closed, ada_client):
+def test_it_proposes_the_last_month_end_that_has_passed_after_the_latest_close(closed, ada_client):
     form = ada_client.get(DIALOGS["close"]).context["form"]
 
-    assert form["date"].value() == date(2026, 2, 28)
+    assert form["date"].value() == timezone.localdate().replace(day=1) - timedelta(days=1)
+
+
+def test_it_proposes_no_future_date_when_no_month_end_has_passed_since_the_latest_close(books, ada_client):
+    last_month_end = timezone.localdate().replace(day=1) - timedelta(days=1)
+    ClosingRun.objects.create(number="CLS-000077", run_type="closing", status="ended", date=last_month_end)
+
+    response = ada_client.get(DIALOGS["close"])
+
+    assert response.context["form"]["date"].value() is None
+    assert "No month end has fully passed since the latest close" in text(response)
+
+
+def test_it_warns_before_queuing_a_close_dated_in_the_future(closed, ada_client, queued):
+    future = timezone.localdate() + timedelta(days=3)
+
+    warned = ada_client.post(DIALOGS["close"], {"date": future.isoformat(), "specification": "total", "action": "start"})
+
+    assert warned.status_code == 200 and queued == []
+    assert not ClosingRun.objects.filter(date=future).exists()
+    assert f"{future:%Y-%m-%d} is in the future" in text(warned)
+    assert f'name="future_confirmed" value="{future:%Y-%m-%d}"' in text(warned)
+    confirmed = ada_client.post(DIALOGS["close"], {"date": future.isoformat(), "specification": "total", "action": "start",
+                                                   "future_confirmed": future.isoformat()})
+    assert confirmed.status_code == 302 and ClosingRun.objects.filter(date=future, run_type="closing").exists()
 
 
 def test_it_closes_and_queues_the_run_after_the_commit(closed, ada_accountant, ada_client, queued,
@@ -413,11 +443,15 @@ def test_it_shows_and_reverses_the_latest_close(books, closed, ada_client):
     response = ada_client.post(DIALOGS["reverse"], {"what": "latest"})
 
     closed.refresh_from_db()
-    assert (response.status_code, response["Location"]) == (302, reverse("closing:run_list") + "?show=all")
+    reversal = ClosingRun.objects.get(run_type="reversal")
+    # Reversing lands on the reversal run (issue #17, point 10).
+    assert (response.status_code, response["Location"]) == (302, reversal.get_absolute_url())
     assert (closed.status, closed.is_cancelled) == ("cancelled", True)
     assert not Settlement.objects.filter(is_cancelled=False).exists()
     assert not CostAdjustment.objects.filter(is_cancelled=False).exists()
-    assert "Reversed CLS-000001 (reversal CLS-000002)." in text(ada_client.get(response["Location"]))
+    landed = text(ada_client.get(response["Location"]))
+    assert "Reversed CLS-000001 (reversal REV-000002)." in landed
+    assert f'<dd data-testid="reverses"><a href="{closed.get_absolute_url()}">CLS-000001</a>' in landed
 
 
 def test_it_reverses_recalculations_from_a_date(closed, ada_client):
@@ -506,7 +540,11 @@ def test_it_reports_an_ended_run_with_its_voucher(audrey_client, closed):
 def test_it_shows_the_run_general_and_session(carl_client, closed):
     page = text(carl_client.get(closed.get_absolute_url()))
 
-    assert 'data-status-url=""' in page  # ended: nothing to follow
+    assert 'data-status-url=""' not in page  # ended a moment ago: follows until its book checks are stored
+    closed.checks = {"ok": True, "checked_at": "2026-02-01T08:00:00", "checks": []}
+    closed.save(update_fields=["checks"])
+    page = text(carl_client.get(closed.get_absolute_url()))
+    assert 'data-status-url=""' in page  # ended and checked: nothing to follow
     assert f'<a href="{closed.voucher.get_absolute_url()}">{closed.voucher.number}</a>' in page
     assert 'data-field="progress" data-testid="progress">100</span>' in page
     assert G2_LOG in page

@@ -130,17 +130,17 @@ def test_it_queues_the_book_checks_in_one_click_and_shows_the_result_once_a_work
     assert len(queued) == 1  # enqueued for a worker once committed
     waiting = carl_client.get(check.get_absolute_url()).content.decode()
     assert f'data-check-status="queued" data-status-url="{reverse("reports:book_check_status", args=[check.pk])}"' in waiting
-    assert '<span data-field="label">Waiting for a worker…</span> <span data-field="done">0</span> of 5 checks done.' in waiting
+    assert '<span data-field="label">Waiting for a worker…</span> <span data-field="done">0</span> of 6 checks done.' in waiting
     assert carl_client.get(reverse("reports:book_check_status", args=[check.pk])).json() == {
-        "status": "queued", "status_label": "Queued", "live": True, "checks_done": 0, "checks_total": 5, "progress": 0,
+        "status": "queued", "status_label": "Queued", "live": True, "checks_done": 0, "checks_total": 6, "progress": 0,
         "ok": None}
 
-    book_check_perform(check_id=check.pk)  # what the worker does (tests/closing/test_workers.py runs a real one)
+    book_check_perform(check_id=check.pk)  # what the worker does (tests/faults/test_runs_on_workers.py runs a real one)
 
     page = carl_client.get(check.get_absolute_url()).content.decode()
     assert '<p class="checks-ok" data-checks="ok">✓ The books agree as of 2026-01-31.</p>' in page
     assert "data-status-url" not in page
-    assert carl_client.get(reverse("reports:book_check_status", args=[check.pk])).json()["checks_done"] == 5
+    assert carl_client.get(reverse("reports:book_check_status", args=[check.pk])).json()["checks_done"] == 6
     assert carl_client.get(reverse("reports:book_checks")).content.decode().count("✓ The books agree as of 2026-01-31.") == 1
 
 

@@ -277,10 +277,11 @@ def test_it_refuses_to_adjust_closed_and_settled_receipts_and_dates_in_the_close
     assert books.refused("adjust_transaction", "--ref", "R1", "--value", "90", "--date", "2026-02-02") == (
         "Transaction R1 is closed (settled by the close of 2026-01-31): it cannot be adjusted any more.")
     assert books.refused("adjust_transaction", "--ref", "R2", "--value", "90", "--date", "2026-02-02") == (
-        "Transaction R2 is already settled for 2.000000 of 10.000000: adjust what is still open with an on-hand adjustment.")
+        "Transaction R2 is already settled for 2 of 10: adjust what is still open with an on-hand adjustment.")
     close = ClosingRun.objects.get(run_type="closing")
     assert books.refused("adjust_transaction", "--ref", "R3", "--value", "90", "--date", "2026-01-31") == (
-        f"Inventory is closed up to 2026-01-31 ({close.number}): post the adjustment on a later date than 2026-01-31.")
+        f"Posting date 2026-01-31 refused: inventory is closed up to 2026-01-31 ({close.label}); "
+        "post the adjustment after 2026-01-31.")
     assert (books.counts(), books.export("NUT")) == before
 
 
