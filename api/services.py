@@ -8,8 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from api.models import ApiToken
+from common.audit import audit_record
 from common.errors import DomainError
-from ledger.services import audit_record
 
 TOKEN_PREFIX = "cb_"
 PREFIX_LENGTH = 11  # "cb_" and 8 characters of the secret: enough to tell a user's tokens apart

@@ -14,12 +14,12 @@ RUN_CLOSING = "closing.run_closing"
 REVERSE_CLOSING = "closing.reverse_closing"
 ADJUST_INVENTORY = "closing.adjust_inventory"
 CHANGE_PARAMETERS = "closing.change_inventoryparameters"
-SEE_AUDIT_LOG = "ledger.see_audit_log"
+SEE_AUDIT_LOG = "common.see_audit_log"
 ADD_ITEM = "inventory.add_item"
 CHANGE_ITEM = "inventory.change_item"
 CHANGE_FISCAL_PERIOD = "ledger.change_fiscalperiod"
 
-VIEW_APPS = ("inventory", "ledger", "closing", "warehouse")
+VIEW_APPS = ("common", "inventory", "ledger", "closing", "warehouse")
 
 # Clerks and accountants register warehouse journals and run Calculate Whse. Adjustment (which
 # also needs inventory.post_journal) and change default bins and bin content; accountants also

@@ -6,8 +6,10 @@ from django.core.exceptions import ValidationError
 from django.forms.models import construct_instance
 
 from common.errors import DomainError
-from ledger.models import AuditEntry, FiscalPeriod, MainAccount, NumberSequence, Voucher, VoucherLine
-from ledger.services import fiscal_period_delete, fiscal_period_problems, fiscal_period_save, number_sequence_save
+from common.models import AuditEntry, NumberSequence
+from common.numbering import number_sequence_save
+from ledger.models import FiscalPeriod, MainAccount, Voucher, VoucherLine
+from ledger.services import fiscal_period_delete, fiscal_period_problems, fiscal_period_save
 
 
 def form_candidate(form: forms.ModelForm):

@@ -1,7 +1,8 @@
 import django_filters
 from django import forms
 
-from ledger.models import AuditEntry, MainAccount, Voucher
+from common.models import AuditEntry
+from ledger.models import MainAccount, Voucher
 
 
 class AccountFilter(django_filters.FilterSet):

@@ -8,8 +8,9 @@ from decimal import Decimal
 
 from django.db.models import Count, Prefetch, QuerySet, Sum
 
+from common.models import AuditEntry
 from common.money import ZERO, summed_amount
-from ledger.models import AuditEntry, FiscalPeriod, MainAccount, Voucher, VoucherLine
+from ledger.models import FiscalPeriod, MainAccount, Voucher, VoucherLine
 
 
 def audit_log() -> QuerySet[AuditEntry]:

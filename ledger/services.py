@@ -1,4 +1,4 @@
-"""Writes to the ledger: numbers, vouchers, fiscal-period guards and the audit trail."""
+"""Writes to the ledger: vouchers and fiscal periods (numbers and the audit trail are the shared kernel's, common/)."""
 
 import calendar
 from collections.abc import Callable, Iterable, Sequence
@@ -9,32 +9,12 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
+from common.audit import audit_changes, audit_record, audit_values
 from common.bulk import copy_rows, ids_reserve, references_check
 from common.errors import DomainError
 from common.money import ZERO, round_amount
-from ledger.models import AuditEntry, FiscalPeriod, MainAccount, NumberSequence, Voucher, VoucherLine
-
-SEQUENCES = {
-    "voucher": "INV",
-    "journal": "JNL",
-    "closing": "CLS",
-    "transaction": "TRX",
-}
-
-
-def number_block(*, code: str, count: int = 1) -> list[str]:
-    """Draw `count` consecutive numbers of a sequence. The row is locked until the caller's
-    transaction commits, so two processes never hand out the same number."""
-    NumberSequence.objects.get_or_create(code=code, defaults={"prefix": SEQUENCES.get(code, code[:3].upper())})
-    sequence = NumberSequence.objects.select_for_update().get(code=code)
-    first = sequence.next_value
-    sequence.next_value = first + count
-    sequence.save(update_fields=["next_value"])
-    return [f"{sequence.prefix}-{value:0{sequence.width}d}" for value in range(first, first + count)]
-
-
-def number_next(*, code: str) -> str:
-    return number_block(code=code, count=1)[0]
+from common.numbering import number_block
+from ledger.models import FiscalPeriod, MainAccount, Voucher, VoucherLine
 
 
 def fiscal_year_ensure(*, year: int) -> list[FiscalPeriod]:
@@ -239,35 +219,6 @@ def voucher_post(*, date: date, description: str, source: str, lines: list[LineS
     return written[0] if written else None
 
 
-def audit_record(*, user, action: str, obj=None, object_type: str = "", object_id: str = "", **detail) -> AuditEntry:
-    if obj is not None:
-        object_type = object_type or obj._meta.label
-        object_id = object_id or str(obj.pk)
-    known = user if getattr(user, "pk", None) else None
-    return AuditEntry.objects.create(user=known, username=known.get_username() if known else "", action=action,
-                                     object_type=object_type, object_id=object_id, detail=detail)
-
-
-# -- audited changes of set-up records --------------------------------------------------------------
-
-def audit_values(obj, fields: Iterable[str]) -> dict[str, str]:
-    """A record's values as the audit log keeps them: text, a related record by what it shows
-    (an account as "1400 Inventory", an item group by its code), empty for none."""
-    values = {}
-    for name in fields:
-        value = getattr(obj, name)
-        if isinstance(value, Decimal):
-            value = f"{value.normalize():f}"  # 10.000000 and 10 are one cost price
-        values[name] = "" if value is None else str(value)
-    return values
-
-
-def audit_changes(before: dict[str, str], after: dict[str, str]) -> dict[str, dict[str, str]]:
-    """{field: {"from": old, "to": new}} for the fields whose value changed."""
-    return {name: {"from": before.get(name, ""), "to": value} for name, value in after.items()
-            if before.get(name, "") != value}
-
-
 # -- fiscal periods ---------------------------------------------------------------------------------
 
 FISCAL_PERIOD_FIELDS = ("name", "start_date", "end_date", "status")
@@ -370,27 +321,3 @@ def fiscal_period_delete(*, period: FiscalPeriod, user=None) -> None:
         period.delete()
 
 
-# -- number sequences -------------------------------------------------------------------------------
-
-NUMBER_SEQUENCE_FIELDS = ("code", "prefix", "next_value", "width")
-
-
-def number_sequence_save(*, sequence: NumberSequence, user=None) -> NumberSequence:
-    """Create or change a number sequence (the admin), audited. The next number never goes back:
-    numbers already handed out would be handed out again."""
-    if not (sequence.code or "").strip() or not (sequence.prefix or "").strip():
-        raise DomainError("A number sequence needs a code and a prefix.", field="prefix")
-    if not 1 <= (sequence.width or 0) <= 12:
-        raise DomainError(f"Width {sequence.width}: a number has between 1 and 12 digits.", field="width")
-    with transaction.atomic():
-        stored = NumberSequence.objects.select_for_update().filter(pk=sequence.pk).first() if sequence.pk else None
-        before = audit_values(stored, NUMBER_SEQUENCE_FIELDS) if stored else {}
-        if stored is not None and sequence.next_value < stored.next_value:
-            raise DomainError(f"Sequence {stored.code} has handed out numbers up to {stored.next_value - 1}: the next "
-                              f"number cannot go back to {sequence.next_value}.", field="next_value")
-        sequence.save()
-        changes = audit_changes(before, audit_values(sequence, NUMBER_SEQUENCE_FIELDS))
-        if changes:
-            audit_record(user=user, action="number_sequence.create" if stored is None else "number_sequence.change",
-                         obj=sequence, changes=changes)
-    return sequence

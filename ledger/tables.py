@@ -4,8 +4,9 @@ import django_tables2 as tables
 from django.urls import reverse
 
 from common import formatting
+from common.models import AuditEntry
 from common.table_exports import export_response as table_export_response
-from ledger.models import AuditEntry, MainAccount, Voucher
+from ledger.models import MainAccount, Voucher
 
 NUMERIC = {"td": {"class": "num"}, "th": {"class": "num"}}
 

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from common.audit import audit_record
 from common.errors import DomainError
 from common.spreadsheets import CONTENT_TYPES, CSV, XLSX, CsvWriter, XlsxWriter
 from common.table_exports import table_row_count, table_rows
@@ -34,7 +35,6 @@ from inventory.tables import ItemTable, TransactionTable
 from ledger import selectors as ledger_selectors
 from ledger.filters import AccountFilter, VoucherFilter
 from ledger.models import MainAccount, VoucherLine
-from ledger.services import audit_record
 from ledger.tables import AccountTable, StatementTable, TrialBalanceTable, VoucherTable
 from reports import queue as job_queue
 from reports import selectors

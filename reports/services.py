@@ -10,9 +10,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from closing.models import ClosingRun
+from common.audit import audit_record
 from common.errors import DomainError
 from ledger.models import VoucherLine
-from ledger.services import audit_record
 from reports import queue as job_queue
 from reports.checks import CHECK_COUNT, BooksCheck, books_check
 from reports.models import BookCheck, CloseSignOff

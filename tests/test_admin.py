@@ -9,11 +9,12 @@ from django.urls import reverse
 from factories import ItemFactory
 
 from closing.models import ClosingLog, ClosingRun, InventoryParameters
+from common.models import AuditEntry
 from inventory.models import CostDimension, CountingPeriod, InventoryTransaction, Journal, OnHand, SourceType
 from inventory.services.journals import LineInput, journal_create, journal_line_add
 from inventory.services.posting import posting_session
 from inventory.services.standard_journals import standard_journal_save
-from ledger.models import AuditEntry, Voucher
+from ledger.models import Voucher
 from warehouse.models import Bin, WarehouseEntry, WarehouseJournal
 from warehouse.services.bins import bin_create, default_bin_set
 from warehouse.services.journals import (

@@ -12,6 +12,7 @@ from factories import ItemFactory
 
 from closing.models import InventoryParameters
 from common.errors import DomainError
+from common.models import AuditEntry
 from inventory.models import (
     InventoryTransaction,
     Item,
@@ -24,7 +25,7 @@ from inventory.models import (
 )
 from inventory.services.company import DEMO_ADMIN, DEMO_PASSWORDS
 from inventory.services.posting import posting_session
-from ledger.models import AuditEntry, FiscalPeriod, MainAccount, Voucher
+from ledger.models import FiscalPeriod, MainAccount, Voucher
 
 
 def run(command: str) -> str:

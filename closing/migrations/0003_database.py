@@ -25,6 +25,6 @@ def backward(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("closing", "0002_initial"),
-        ("ledger", "0002_database"),
+        ("common", "0002_database"),
     ]
     operations = [migrations.RunPython(forward, backward)]

@@ -12,6 +12,7 @@ def roles_set(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("closing", "0003_database"),
+        ("common", "0002_database"),
         ("inventory", "0003_database"),
         ("ledger", "0002_database"),
         ("reports", "0001_initial"),

@@ -28,12 +28,14 @@ from closing.selectors import latest_close, open_receipts, open_value
 from closing.services.runs import closing_lock
 from closing.services.vouchers import post_run_voucher
 from closing.signals import run_ended_after_commit
+from common.audit import audit_record
 from common.errors import DomainError
 from common.formatting import qty
 from common.money import AMOUNT_PLACES, ZERO, round_amount
+from common.numbering import number_next
 from inventory.models import CostDimension, InventoryTransaction, ValuationMethod
 from inventory.services.valuation import cached_values_add, transactions_adjust
-from ledger.services import PeriodGuard, audit_record, number_next
+from ledger.services import PeriodGuard
 
 HUNDRED = Decimal(100)
 

@@ -36,8 +36,8 @@ from closing.writer import (
     refresh_statistics,
     roomy_sorts,
 )
+from common.audit import audit_record
 from inventory.models import InventoryTransaction, Item, ItemModelGroup
-from ledger.services import audit_record
 
 
 def run_coordinate(*, run_id: int, queue: bool = True) -> ClosingRun:

@@ -3,9 +3,9 @@
 from django.db import transaction
 
 from closing.models import InventoryParameters
+from common.audit import audit_record, audit_values
 from common.errors import DomainError
 from common.money import ZERO
-from ledger.services import audit_record, audit_values
 
 PARAMETER_FIELDS = ("storno_for_adjustments", "default_specification", "default_min_adjustment", "items_per_bundle",
                     "max_iterations")

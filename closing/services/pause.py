@@ -8,8 +8,8 @@ from redis.exceptions import RedisError
 from closing import queue as steps
 from closing.models import ClosingBundle, ClosingRun
 from closing.services.runs import queue_away
+from common.audit import audit_record
 from common.errors import DomainError
-from ledger.services import audit_record
 
 
 def settle_pause(run_id: int) -> None:

@@ -23,12 +23,14 @@ from closing.selectors import latest_close
 from closing.services.runs import closing_lock
 from closing.services.vouchers import post_run_voucher
 from closing.signals import run_ended_after_commit
+from common.audit import audit_record
 from common.errors import DomainError
 from common.money import UNIT_COST_PLACES, ZERO, round_amount
+from common.numbering import number_next
 from inventory.models import FINANCIAL_STATUSES, CostDimension, InventoryTransaction, Item, OnHand
 from inventory.services.items import is_standard_cost, item_standard_cost_set
 from inventory.services.valuation import cached_values_add, transactions_adjust
-from ledger.services import PeriodGuard, audit_record, number_next
+from ledger.services import PeriodGuard
 
 RUN_TYPE = ClosingRun.RunType.STANDARD_COST_REVALUATION
 

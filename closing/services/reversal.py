@@ -13,9 +13,11 @@ from closing.services.runs import closing_lock, run_noun
 from closing.services.vouchers import post_run_voucher
 from closing.signals import run_ended_after_commit
 from closing.writer import RUN_TABLES, refresh_statistics, roomy_sorts, settlements_delete, undo_run
+from common.audit import audit_record
 from common.errors import DomainError
+from common.numbering import number_next
 from inventory.services.valuation import closing_transactions, closing_transactions_delete
-from ledger.services import PeriodGuard, audit_record, number_next
+from ledger.services import PeriodGuard
 
 
 def closing_reverse(*, user=None, recalculations_from: date | None = None, latest_adjustment: bool = False

@@ -14,8 +14,10 @@ from django.utils import timezone
 from closing import queue as steps
 from closing.models import ClosingRun, InventoryParameters, Specification
 from closing.selectors import SETTLING_METHODS, latest_close, unfinished_run
+from common.audit import audit_record
 from common.errors import DomainError
 from common.money import ZERO
+from common.numbering import number_next
 from inventory.models import (
     FINANCIAL_STATUSES,
     InventoryTransaction,
@@ -24,7 +26,7 @@ from inventory.models import (
     TransactionStatus,
 )
 from inventory.services.posting_gate import posting_gate_close
-from ledger.services import PeriodGuard, audit_record, number_next
+from ledger.services import PeriodGuard
 
 ANOTHER_RUN = "Another closing or adjustment has not finished yet ({run}). Wait for it, resume it or reverse it."
 

@@ -27,7 +27,7 @@ from closing.models import ClosingBundle, ClosingRun
 from closing.selectors import WATCHED, run_is_moving
 from closing.services.runs import enqueue_bundles, run_noun
 from closing.signals import run_failed_after_commit
-from ledger.services import audit_record
+from common.audit import audit_record
 
 WAITING = {"queued", "deferred", "scheduled"}
 STALLED = ("nobody is working on it and none of its steps waits in the queue (a worker or its job process "

@@ -50,6 +50,7 @@ def backward(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("inventory", "0002_initial"),
+        ("common", "0002_database"),
         ("ledger", "0002_database"),
     ]
     operations = [migrations.RunPython(forward, backward)]

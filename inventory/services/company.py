@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 
+from common.audit import audit_record
 from common.money import round_amount
 from config.roles import ACCOUNTANT, AUDITOR, CLERK
 from inventory.models import (
@@ -23,7 +24,7 @@ from inventory.models import (
 from inventory.services.posting import posting_session
 from inventory.signals import company_bootstrapped
 from ledger.models import FiscalPeriod, MainAccount
-from ledger.services import audit_record, fiscal_year_ensure
+from ledger.services import fiscal_year_ensure
 
 BS, PL = MainAccount.AccountType.BALANCE_SHEET, MainAccount.AccountType.PROFIT_AND_LOSS
 STANDARD_CHART = [

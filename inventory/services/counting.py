@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from common.audit import audit_record
 from common.errors import DomainError
 from common.money import ZERO, plain_number
 from common.spreadsheets import CsvWriter, cell_unescape
@@ -44,7 +45,6 @@ from inventory.services.csv_files import ImportResult, parse_number, read_rows
 from inventory.services.journal_lines import journal_create, line_error, tracking_problems
 from inventory.services.posting import PostingSession, running_average
 from inventory.services.reclassification import lot_expiry
-from ledger.services import audit_record
 
 ONE = Decimal(1)
 SHEET_COLUMNS = ["line", "item", "name", "site", "warehouse", "tracking_number", "expiry_date", "unit",

@@ -20,6 +20,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from common.audit import audit_record
 from common.errors import DomainError
 from config.roles import ADD_ITEM, CHANGE_ITEM, POST_JOURNAL
 from inventory import queue as job_queue
@@ -27,7 +28,6 @@ from inventory.models import ImportJob
 from inventory.services import imports
 from inventory.services.csv_files import ImportResult
 from ledger.models import MainAccount
-from ledger.services import audit_record
 
 logger = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ from typing import BinaryIO
 from django.db import connection, transaction
 from django.db.models import Max, Q
 
+from common.audit import audit_record
 from common.errors import DomainError
 from common.money import ZERO
 from inventory import hooks
@@ -47,7 +48,6 @@ from inventory.services.items import item_import_prepare, items_audit_changes
 from inventory.services.journals import LineInput, date_problems, journal_create, journal_post, tracking_problems
 from inventory.services.posting import PostingSession, posting_session
 from ledger.models import MainAccount
-from ledger.services import audit_record
 
 TRANSACTION_COLUMNS = ["ref", "date", "item", "qty", "unit_cost", "update", "site", "warehouse", "marking", "bin"]
 REQUIRED_TRANSACTION_COLUMNS = ["ref", "date", "item", "qty", "unit_cost", "update"]

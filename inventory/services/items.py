@@ -14,11 +14,11 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from common.audit import audit_changes, audit_record, audit_values
 from common.errors import DomainError
 from common.money import ZERO
 from inventory.models import InventoryTransaction, Item, ItemGroup, ItemModelGroup, ValuationMethod
 from inventory.rules import item_number_problems
-from ledger.services import audit_changes, audit_record, audit_values
 
 ITEM_FIELDS = ("number", "name", "unit", "item_type", "item_group", "model_group", "default_cost_price", "tracking",
                "warehouse_is_financial", "tracking_is_financial", "counting_period")

@@ -8,12 +8,14 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from common.audit import audit_record
 from common.errors import DomainError
+from common.numbering import number_next
 from inventory import rules
 from inventory.models import Item, Journal, JournalLine, Site, Warehouse
 from inventory.services.posting import inventory_closed_until, posting_date_problems
 from ledger.models import MainAccount
-from ledger.services import PeriodGuard, audit_record, number_next
+from ledger.services import PeriodGuard
 
 NEEDS_OFFSET_ACCOUNT = (Journal.JournalType.MOVEMENT, Journal.JournalType.OPENING)
 

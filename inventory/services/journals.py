@@ -7,6 +7,7 @@ which this module calls."""
 from django.db import transaction
 from django.utils import timezone
 
+from common.audit import audit_record
 from common.errors import DomainError
 from common.money import ZERO, plain_number
 from inventory import hooks
@@ -28,7 +29,6 @@ from inventory.services.journal_lines import (
 )
 from inventory.services.posting import PostingSession, posting_session
 from inventory.services.reclassification import reclassification_line_problems, reclassification_post_line
-from ledger.services import audit_record
 
 __all__ = [
     "NEEDS_OFFSET_ACCOUNT", "SOURCE_BY_JOURNAL", "LineInput", "date_problems", "journal_create", "journal_line_add",

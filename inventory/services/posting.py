@@ -24,6 +24,7 @@ from django.db import transaction
 from common.bulk import instance_new
 from common.errors import DomainError
 from common.money import ZERO, amount_for, round_amount
+from common.numbering import number_block
 from inventory import averages, hooks
 from inventory.models import (
     CostDimension,
@@ -48,7 +49,7 @@ from inventory.services.posting_writes import (
 )
 from inventory.signals import closed_until
 from ledger.models import MainAccount, Voucher
-from ledger.services import LineSpec, PeriodGuard, VoucherDraft, number_block, vouchers_write
+from ledger.services import LineSpec, PeriodGuard, VoucherDraft, vouchers_write
 
 # Where the financial side of a posting goes, by source and direction, unless the caller names an
 # offset account (movement and opening-balance journals do).

@@ -6,10 +6,10 @@ from datetime import date
 
 from django.db import transaction
 
+from common.audit import audit_record
 from common.errors import DomainError
 from inventory.models import Journal, JournalLine, StandardJournal, StandardJournalLine
 from inventory.services.journals import journal_create
-from ledger.services import audit_record
 
 
 def standard_journal_save(*, journal: Journal, name: str, user=None) -> StandardJournal:

@@ -1,8 +1,8 @@
 """What the ledger keeps in PostgreSQL beyond Django's tables: balanced vouchers checked once per
 voucher at commit (the statement trigger notes the vouchers a statement inserted, the deferred
 constraint trigger checks them), updates and deletes of lines checked row by row, the voucher
-feed's position (the writing transaction id), the append-only audit log, and the delete guards
-that stand in for foreign keys the bulk writers check set-based (docs/benchmarks.md).
+feed's position (the writing transaction id), and the delete guards that stand in for foreign keys
+the bulk writers check set-based (docs/benchmarks.md; their function is common 0002_database's).
 SQLite (make run) has none of it; there the services' own checks stand."""
 
 from django.db import migrations
@@ -18,41 +18,6 @@ CREATE UNLOGGED TABLE ledger_voucher_unchecked (
 );
 
 ALTER TABLE ledger_voucher ADD COLUMN feed_xact bigint DEFAULT txid_current() NOT NULL;
-
-CREATE FUNCTION costbook_refuse_delete_referenced() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $_$
-DECLARE
-    i integer := 0;
-    referred boolean;
-BEGIN
-    WHILE i < TG_NARGS LOOP
-        EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I WHERE %I = $1)', TG_ARGV[i], TG_ARGV[i + 1])
-            INTO referred USING OLD.id;
-        IF referred THEN
-            RAISE EXCEPTION 'Row % of % is still referred to by %.%', OLD.id, TG_TABLE_NAME, TG_ARGV[i], TG_ARGV[i + 1]
-                USING ERRCODE = 'foreign_key_violation';
-        END IF;
-        i := i + 2;
-    END LOOP;
-    RETURN OLD;
-END;
-$_$;
-
-CREATE FUNCTION ledger_audit_append_only() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    IF TG_OP = 'UPDATE' AND OLD.user_id IS NOT NULL AND NEW.user_id IS NULL
-       AND (NEW.id, NEW.at, NEW.username, NEW.action, NEW.object_type, NEW.object_id, NEW.detail)
-           IS NOT DISTINCT FROM (OLD.id, OLD.at, OLD.username, OLD.action, OLD.object_type, OLD.object_id, OLD.detail)
-    THEN
-        RETURN NEW;  -- the user was deleted; the entry keeps the username
-    END IF;
-    RAISE EXCEPTION 'The audit log cannot be changed: % of audit entry % refused', TG_OP, OLD.id
-        USING ERRCODE = 'insufficient_privilege';
-END;
-$$;
 
 CREATE FUNCTION ledger_voucher_balanced() RETURNS trigger
     LANGUAGE plpgsql
@@ -109,8 +74,6 @@ $$;
 
 CREATE INDEX ledger_voucher_feed ON ledger_voucher USING btree (feed_xact, id);
 
-CREATE TRIGGER ledger_auditentry_append_only BEFORE DELETE OR UPDATE ON ledger_auditentry FOR EACH ROW EXECUTE FUNCTION ledger_audit_append_only();
-
 CREATE TRIGGER ledger_mainaccount_kept_by_transactions BEFORE DELETE ON ledger_mainaccount FOR EACH ROW EXECUTE FUNCTION costbook_refuse_delete_referenced('inventory_inventorytransaction', 'inventory_account_id', 'inventory_inventorytransaction', 'offset_account_id');
 
 CREATE TRIGGER ledger_mainaccount_kept_by_voucherlines BEFORE DELETE ON ledger_mainaccount FOR EACH ROW EXECUTE FUNCTION costbook_refuse_delete_referenced('ledger_voucherline', 'account_id');
@@ -131,13 +94,10 @@ DROP TRIGGER IF EXISTS ledger_voucher_balance_check_at_commit ON ledger_voucher_
 DROP TRIGGER IF EXISTS ledger_voucher_kept_by_voucherlines ON ledger_voucher;
 DROP TRIGGER IF EXISTS ledger_mainaccount_kept_by_voucherlines ON ledger_mainaccount;
 DROP TRIGGER IF EXISTS ledger_mainaccount_kept_by_transactions ON ledger_mainaccount;
-DROP TRIGGER IF EXISTS ledger_auditentry_append_only ON ledger_auditentry;
 DROP INDEX IF EXISTS ledger_voucher_feed;
 DROP FUNCTION IF EXISTS ledger_vouchers_balanced_at_commit();
 DROP FUNCTION IF EXISTS ledger_voucherline_note_inserted();
 DROP FUNCTION IF EXISTS ledger_voucher_balanced();
-DROP FUNCTION IF EXISTS ledger_audit_append_only();
-DROP FUNCTION IF EXISTS costbook_refuse_delete_referenced();
 ALTER TABLE ledger_voucher DROP COLUMN IF EXISTS feed_xact;
 DROP TABLE IF EXISTS ledger_voucher_unchecked;
 DROP TABLE IF EXISTS ledger_voucher_balance_check;
@@ -157,5 +117,6 @@ def backward(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("ledger", "0001_initial"),
+        ("common", "0002_database"),
     ]
     operations = [migrations.RunPython(forward, backward)]

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from api.models import ApiToken
 from api.services import token_create
-from ledger.models import AuditEntry
+from common.models import AuditEntry
 
 ITEMS = "/api/v1/items/"
 

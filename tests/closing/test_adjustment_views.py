@@ -149,7 +149,7 @@ def test_it_lets_the_accountant_change_the_parameters_and_records_who_did(compan
     parameters = InventoryParameters.load()
     assert (parameters.storno_for_adjustments, parameters.default_specification, parameters.default_min_adjustment,
             parameters.items_per_bundle, parameters.max_iterations) == (True, "item", D("0.50"), 50, 10)
-    from ledger.models import AuditEntry
+    from common.models import AuditEntry
     entry = AuditEntry.objects.get(action="parameters.change")
     assert entry.user.username == "ada"
     assert entry.detail["changes"]["storno_for_adjustments"] == {"from": "False", "to": "True"}

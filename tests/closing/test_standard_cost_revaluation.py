@@ -18,9 +18,10 @@ from closing.models import ClosingRun
 from closing.services.revaluation import standard_cost_revalue
 from closing.services.reversal import closing_reverse
 from common.errors import DomainError
+from common.models import AuditEntry
 from inventory.models import Item, SourceType
 from inventory.services.posting import posting_session
-from ledger.models import AuditEntry, VoucherLine
+from ledger.models import VoucherLine
 from reports.checks import books_check
 from tests.factories import ItemFactory
 

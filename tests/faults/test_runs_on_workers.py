@@ -37,8 +37,9 @@ from closing import services
 from closing.benchmark import history_generate
 from closing.models import ClosingBundle, ClosingLog, ClosingRun, CostAdjustment, InventoryParameters, Settlement
 from common.errors import DomainError
+from common.models import AuditEntry
 from inventory.models import CostDimension, InventoryTransaction, Item, OnHand, SourceType
-from ledger.models import AuditEntry, VoucherLine
+from ledger.models import VoucherLine
 from reports.checks import CHECK_COUNT, books_check
 from reports.services import book_check_request
 from tests.closing.workers import (

@@ -32,7 +32,7 @@ from django.urls import reverse
 
 from closing import services
 from closing.models import ClosingBundle, ClosingRun, CostAdjustment, Settlement
-from ledger.models import AuditEntry
+from common.models import AuditEntry
 from tests.closing.workers import PROJECT_DIR, database_url, skip_reason, wait_for, worker_env
 from tests.faults.conftest import BUNDLES, CLOSE_DATE, ITEMS, WORKER_LABEL
 from tests.faults.test_runs_on_workers import assert_same_books, books_of

@@ -9,10 +9,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from common.models import AuditEntry
 from inventory.models import ImportJob, Item, SourceType
 from inventory.services.imports import items_import
 from inventory.services.posting import posting_session
-from ledger.models import AuditEntry
 from tests.factories import ItemFactory
 
 D = Decimal
@@ -173,8 +173,9 @@ def test_it_saves_admin_item_edits_through_the_service_audited(company, admin_cl
 
 def test_it_audits_admin_edits_of_groups_periods_sequences_and_parameters(company, admin_client):
     from closing.models import InventoryParameters
-    from ledger.models import FiscalPeriod, NumberSequence
-    from ledger.services import number_next
+    from common.models import NumberSequence
+    from common.numbering import number_next
+    from ledger.models import FiscalPeriod
 
     group = company.item_group
     number_next(code="voucher")
@@ -191,7 +192,7 @@ def test_it_audits_admin_edits_of_groups_periods_sequences_and_parameters(compan
     admin_client.post(reverse("admin:ledger_fiscalperiod_change", args=[period.pk]),
                       {"name": period.name, "start_date": period.start_date, "end_date": period.end_date,
                        "status": "on_hold"})
-    back = admin_client.post(reverse("admin:ledger_numbersequence_change", args=[sequence.pk]),
+    back = admin_client.post(reverse("admin:common_numbersequence_change", args=[sequence.pk]),
                              {"code": "voucher", "prefix": sequence.prefix, "next_value": "1", "width": "6"})
     admin_client.post(reverse("admin:closing_inventoryparameters_change", args=[1]),
                       {"storno_for_adjustments": "on", "default_specification": "total", "default_min_adjustment": "0",

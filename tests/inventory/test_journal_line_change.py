@@ -12,10 +12,10 @@ from django.utils import timezone
 from factories import ItemFactory
 
 from common.errors import DomainError
+from common.models import AuditEntry
 from inventory.models import Journal
 from inventory.services.counting import counting_journal_create
 from inventory.services.journals import LineInput, journal_create, journal_line_add, journal_line_change
-from ledger.models import AuditEntry
 
 
 @pytest.fixture

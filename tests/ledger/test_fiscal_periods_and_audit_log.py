@@ -12,9 +12,11 @@ import pytest
 from django.urls import reverse
 
 from closing.models import ClosingRun
+from common.audit import audit_record
 from common.errors import DomainError
-from ledger.models import AuditEntry, FiscalPeriod
-from ledger.services import audit_record, fiscal_period_status_set
+from common.models import AuditEntry
+from ledger.models import FiscalPeriod
+from ledger.services import fiscal_period_status_set
 
 
 def period(name: str) -> FiscalPeriod:

@@ -9,12 +9,15 @@ import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from factories import ItemFactory
 
+from common.audit import audit_record
 from common.errors import DomainError
+from common.models import AuditEntry
+from common.numbering import number_block, number_next
 from inventory.models import Journal
 from inventory.services.journals import LineInput, journal_create, journal_line_add, journal_line_delete
-from ledger.models import AuditEntry, Voucher, VoucherLine
+from ledger.models import Voucher, VoucherLine
 from ledger.selectors import account_statement, trial_balance, unbalanced_vouchers
-from ledger.services import LineSpec, audit_record, number_block, number_next, voucher_post
+from ledger.services import LineSpec, voucher_post
 
 D = Decimal
 postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL)")

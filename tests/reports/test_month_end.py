@@ -14,7 +14,7 @@ from closing.services.bundles import run_execute
 from closing.services.reversal import closing_reverse
 from closing.services.runs import RunRequest, closing_start
 from common.errors import DomainError
-from ledger.models import AuditEntry
+from common.models import AuditEntry
 from reports.models import CloseSignOff
 from reports.selectors_home import month_end_status, next_period_end
 from reports.services import close_sign_off

@@ -21,12 +21,12 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from common.audit import audit_record
 from common.errors import DomainError
 from common.money import ZERO, round_unit_cost
 from inventory.models import CostDimension, Item, Journal, Warehouse
 from inventory.services.journals import LineInput, journal_create, journal_line_add, journal_post
 from inventory.services.posting import running_average
-from ledger.services import audit_record
 from warehouse.models import AdjustmentJournal, Bin
 from warehouse.selectors import adjustment_bin, bin_contents, warehouse_label
 

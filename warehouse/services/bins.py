@@ -7,11 +7,11 @@ from typing import BinaryIO
 
 from django.db import transaction
 
+from common.audit import audit_record
 from common.errors import DomainError
 from common.money import ZERO
 from inventory.models import Item, Warehouse
 from inventory.services.csv_files import CsvRows, ImportResult
-from ledger.services import audit_record
 from warehouse.models import Bin, BinContent, WarehouseSetup
 from warehouse.selectors import warehouse_by_code, warehouse_label
 

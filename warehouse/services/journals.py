@@ -25,12 +25,13 @@ from typing import BinaryIO
 from django.db import transaction
 from django.utils import timezone
 
+from common.audit import audit_record
 from common.errors import DomainError
 from common.money import ZERO, plain_number
+from common.numbering import number_next
 from inventory import rules
 from inventory.models import Item, Warehouse
 from inventory.services.csv_files import CsvRows, ImportResult, parse_number
-from ledger.services import audit_record, number_next
 from warehouse.models import Bin, EntrySource, WarehouseEntry, WarehouseJournal, WarehouseJournalLine
 from warehouse.selectors import adjustment_bin, bin_quantities, serials_in_bins, warehouse_by_code, warehouse_label
 

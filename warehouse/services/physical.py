@@ -15,9 +15,9 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from common.audit import audit_record
 from common.errors import DomainError
 from common.money import ZERO, plain_number
-from ledger.services import audit_record
 from warehouse.models import Bin, WarehouseJournal, WarehouseJournalLine
 from warehouse.selectors import bin_contents
 
