@@ -5,7 +5,7 @@ from closing import queue as steps
 from closing import services
 from closing.models import ClosingBundle, ClosingRun
 
-__all__ = ["coordinate", "finalize", "process_bundle"]
+__all__ = ["coordinate", "finalize", "process_bundle", "reverse"]
 
 
 def coordinate(run_id: int) -> None:
@@ -23,3 +23,7 @@ def process_bundle(bundle_id: int) -> str:
 
 def finalize(run_id: int) -> None:
     services.run_finalize(run_id=run_id)
+
+
+def reverse(run_id: int) -> None:
+    services.reversal_perform(run_id=run_id)

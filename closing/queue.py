@@ -7,7 +7,7 @@ import django_rq
 
 QUEUE = "closing"
 STEPS = {"coordinate": "closing.jobs.coordinate", "bundle": "closing.jobs.process_bundle",
-         "finalize": "closing.jobs.finalize"}
+         "finalize": "closing.jobs.finalize", "reverse": "closing.jobs.reverse"}
 
 
 def enqueue(kind: str, object_id: int) -> None:

@@ -24,7 +24,7 @@ from closing.services.bundles import (
 from closing.services.parameters import PARAMETER_FIELDS, parameters_update
 from closing.services.pause import closing_pause, closing_resume
 from closing.services.preview import Preview, closing_preview
-from closing.services.reversal import closing_reverse
+from closing.services.reversal import closing_reverse, reversal_perform, reversal_queue
 from closing.services.runs import (
     ANOTHER_RUN,
     RunRequest,
@@ -36,5 +36,5 @@ from closing.services.watch import run_watch
 __all__ = [
     "ANOTHER_RUN", "PARAMETER_FIELDS", "Preview", "RunRequest", "bundle_process", "closing_lock",
     "closing_pause", "closing_preview", "closing_resume", "closing_reverse", "closing_start", "parameters_update",
-    "run_coordinate", "run_execute", "run_finalize", "run_watch",
+    "reversal_perform", "reversal_queue", "run_coordinate", "run_execute", "run_finalize", "run_watch",
 ]

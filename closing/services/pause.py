@@ -7,7 +7,7 @@ from redis.exceptions import RedisError
 
 from closing import queue as steps
 from closing.models import ClosingBundle, ClosingRun
-from closing.services.runs import queue_away
+from closing.services.runs import first_step, queue_away
 from common.audit import audit_record
 from common.errors import DomainError
 
@@ -90,8 +90,8 @@ def _queue_or_fail(run: ClosingRun, pending: list[int]) -> None:
         waiting = set()
     try:
         if run.status == ClosingRun.Status.QUEUED:
-            if ("coordinate", run.pk) not in waiting:
-                steps.enqueue("coordinate", run.pk)
+            if (first_step(run), run.pk) not in waiting:
+                steps.enqueue(first_step(run), run.pk)
         elif pending:
             for bundle_id in pending:
                 if ("bundle", bundle_id) not in waiting:

@@ -128,6 +128,11 @@ def run_noun(run: ClosingRun) -> str:
     return "close" if run.run_type == ClosingRun.RunType.CLOSING else run.get_run_type_display().lower()
 
 
+def first_step(run: ClosingRun) -> str:
+    """The step a queued run starts with: a reversal is one job, any other run is coordinated."""
+    return "reverse" if run.run_type == ClosingRun.RunType.REVERSAL else "coordinate"
+
+
 def queue_away(run: ClosingRun, *, done: str, error: Exception) -> str:
     return QUEUE_AWAY.format(what=run_noun(run), done=done, error=(str(error) or error.__class__.__name__).rstrip(". "))
 

@@ -25,7 +25,7 @@ from redis.exceptions import RedisError
 from closing import queue as steps
 from closing.models import ClosingBundle, ClosingRun
 from closing.selectors import WATCHED, run_is_moving
-from closing.services.runs import enqueue_bundles, run_noun
+from closing.services.runs import enqueue_bundles, first_step, run_noun
 from closing.signals import run_failed_after_commit
 from common.audit import audit_record
 
@@ -52,7 +52,7 @@ def _waiting_in_queue(run: ClosingRun, pending: list[int]) -> bool | None:
         waiting = steps.waiting_steps(since=run.created_at)
     except (RedisError, OSError):  # Redis away: the watch cannot judge, and does nothing
         return None
-    mine = {("coordinate", run.pk), ("finalize", run.pk), *(("bundle", bundle_id) for bundle_id in pending)}
+    mine = {("coordinate", run.pk), ("finalize", run.pk), ("reverse", run.pk), *(("bundle", bundle_id) for bundle_id in pending)}
     return bool(waiting & mine)
 
 
@@ -85,8 +85,9 @@ def _queue_again_or_stall(run: ClosingRun) -> ClosingRun:
             run.save(update_fields=["requeues", "progress_at", "phase"])
             audit_record(user=None, action="closing.requeue", obj=run, reason=reason, attempt=run.requeues)
             pending = list(run.bundles.exclude(status=ClosingBundle.Status.DONE).values_list("pk", flat=True))
-            if run.status == ClosingRun.Status.QUEUED:
-                transaction.on_commit(lambda: steps.enqueue("coordinate", run.pk))
+            if run.status == ClosingRun.Status.QUEUED or run.run_type == ClosingRun.RunType.REVERSAL:
+                # A reversal is one job, which takes a queued or a running reversal run.
+                transaction.on_commit(lambda: steps.enqueue(first_step(run), run.pk))
             else:
                 transaction.on_commit(lambda: enqueue_bundles(run, pending))
         else:

@@ -594,3 +594,19 @@ def test_it_fails_a_run_that_stalls_again_and_again_with_the_reason_and_no_eta(h
 
     services.closing_resume()  # the documented way out, once the workers run
     assert fresh(run).requeues == 0
+
+
+def test_it_reverses_a_close_on_a_worker_as_the_wait_reversal_does(history, pool):
+    pool.start()
+    wait_for(pool.ready, timeout=30, what="a worker to register")
+    services.run_execute(run_id=services.closing_start(request=close_request(), queue=False).pk)
+
+    reversal = services.reversal_queue()
+
+    reversal = wait_status(reversal, Status.ENDED, Status.FAILED)
+    assert reversal.status == Status.ENDED, reversal.error
+    workers = books_of(reversal)
+    services.run_execute(run_id=services.closing_start(request=close_request(), queue=False).pk)
+    [here] = services.closing_reverse()
+    assert workers.voucher_lines and workers.counts["adjustments"] > 0
+    assert_same_books(workers, books_of(here))
