@@ -229,18 +229,26 @@ class RunReverseView(ApiView):
 
     @extend_schema(operation_id="runs_reverse", request=ReverseSerializer,
                    examples=[OpenApiExample("Reverse the latest close", request_only=True, value={"what": "latest"})],
-                   responses={200: inline_serializer("Reversals", {"reversals": RUN.__class__(many=True)}), 400: ERRORS})
+                   description="Queue the reversal on the workers (202, follow `url`: the reversal run, which ends "
+                               "with the books as before the reversed run). Several recalculations are reversed one "
+                               "after the other, each by its own reversal run. 400 when refused.",
+                   responses={202: inline_serializer("ReversalQueued", {"id": serializers.IntegerField(),
+                                                                        "status": serializers.CharField(),
+                                                                        "url": serializers.URLField()}),
+                              400: ERRORS})
     def post(self, request):
         form = ReverseSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
         try:
-            reversals = services.closing_reverse(
+            run = services.reversal_queue(
                 user=request.user, latest_adjustment=data["what"] == "adjustment",
                 recalculations_from=data.get("recalculations_from") if data["what"] == "recalculations" else None)
         except DomainError as error:
             return _refused(error)
-        return Response({"reversals": [run_document(run, request) for run in reversals]})
+        return Response({"id": run.pk, "status": api_status(run),
+                         "url": request.build_absolute_uri(reverse("api:run_detail", args=[run.pk]))},
+                        status=status.HTTP_202_ACCEPTED)
 
 
 def _settlement(row: Settlement) -> dict:

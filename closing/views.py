@@ -12,7 +12,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
@@ -203,18 +202,15 @@ def reverse_dialog(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         reverse_from = form.reverse_from()
         try:
-            reversals = services.closing_reverse(user=request.user, recalculations_from=reverse_from,
-                                                 latest_adjustment=form.cleaned_data["what"] == ReverseForm.ADJUSTMENT)
+            run = services.reversal_queue(user=request.user, recalculations_from=reverse_from,
+                                          latest_adjustment=form.cleaned_data["what"] == ReverseForm.ADJUSTMENT)
         except DomainError as error:
             _show_error(form, error, default_field="recalculations_from" if reverse_from else None)
         else:
-            done = ", ".join(f"{r.reverses.label} (reversal {r.label})" for r in reversals)
-            messages.success(request, f"Reversed {done}.")
-            # The reversal run is what the accountant wants to see next (issue #17, point 10); with
-            # several recalculations reversed at once, the list shows them all.
-            if len(reversals) == 1:
-                return redirect(reversals[0])
-            return redirect(reverse("closing:run_list") + "?show=all")
+            # A large close takes a while to reverse: the workers do it, and the reversal run's page
+            # (what the accountant wants to see next, issue #17, point 10) follows it to the end.
+            messages.success(request, f"Reversal {run.label} of {run.reverses.label} queued.", extra_tags="run-queued")
+            return redirect(run)
     recalculations = (selectors.run_list().filter(run_type=ClosingRun.RunType.RECALCULATION, status=ClosingRun.Status.ENDED)
                       .order_by("-date", "-id")[:10])
     latest_close, latest_adjustment = selectors.latest_close(), selectors.latest_adjustment()

@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from factories import ItemFactory
 
+from closing import jobs, services
 from closing import queue as closing_queue
-from closing import services
 from closing.models import ClosingRun
 
 D = Decimal
@@ -138,9 +138,14 @@ def test_it_reverses_the_latest_close(january, ada_api, queued):
 
     response = ada_api.post(URL + "reverse/", {"what": "latest"}, format="json")
 
-    assert response.status_code == 200
-    [reversal] = response.json()["reversals"]
-    assert (reversal["type"], reversal["status"]) == ("reversal", "ended")
+    # Queued for the workers like a close (202, follow `url`); the job ends it.
+    assert response.status_code == 202
+    queued_reversal = response.json()
+    assert queued_reversal["status"] == "queued"
+    assert ada_api.get(started["url"]).json()["status"] == "ended"
+    jobs.reverse(queued_reversal["id"])
+    reversal = ada_api.get(queued_reversal["url"]).json()
+    assert (reversal["type"], reversal["status"], reversal["reverses"]) == ("reversal", "ended", started["id"])
     assert ada_api.get(started["url"]).json()["status"] == "cancelled"
     nothing_left = ada_api.post(URL + "reverse/", {"what": "latest"}, format="json")
     assert nothing_left.status_code == 400 and nothing_left.json()["errors"][0]["message"]

@@ -47,7 +47,8 @@ def book(company):
 @pytest.fixture
 def workers(monkeypatch):
     """closing.queue.enqueue without Redis: every step held until the test opens the gate."""
-    steps = {"coordinate": jobs.coordinate, "bundle": jobs.process_bundle, "finalize": jobs.finalize}
+    steps = {"coordinate": jobs.coordinate, "bundle": jobs.process_bundle, "finalize": jobs.finalize,
+             "reverse": jobs.reverse}
     jobs_held = GatedJobs(timeout=SLOW / 1000)
     # The steps enqueue their next steps through this patched closing.queue.enqueue.
     monkeypatch.setattr(closing_queue, "enqueue", lambda kind, object_id: jobs_held.start(steps[kind], object_id))
@@ -127,7 +128,9 @@ def test_it_closes_watches_the_run_drills_down_and_reverses(logged_in_page, book
     settlements.nth(0).get_by_role("link", name="WIDGET").click()
     expect(page).to_have_url(re.compile(r"/inventory/items/WIDGET/$"))
 
-    # Reverse the close: it stays visible, cancelled, under All.
+    # Reverse the close on the workers, followed on the reversal run's page; the close stays visible,
+    # cancelled, under All.
+    workers.clear()  # the reversal is seen queued first
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Closing and adjustment").click()
     page.locator("#closing-actions").get_by_role("link", name="Reverse").click()
     expect(page.locator("#latest-close")).to_contain_text(run.number)
@@ -136,9 +139,15 @@ def test_it_closes_watches_the_run_drills_down_and_reverses(logged_in_page, book
     confirm = page.locator("dialog.confirm-dialog")
     expect(confirm).to_contain_text(f"Reverse close {run.label} up to 2026-01-31 (1 item adjusted)?")
     confirm.get_by_role("button", name="Reverse").click()
-    expect(page.locator(".messages")).to_contain_text(f"Reversed {run.number}")
     reversal = ClosingRun.objects.get(run_type="reversal")
     expect(page).to_have_url(re.compile(rf"/closing/runs/{reversal.pk}/$"))  # lands on the reversal run
+    expect(page.locator(".messages")).to_contain_text(f"Reversal {reversal.label} of {run.label} queued.")
+    expect(session_status(page)).to_have_text("Queued")
+    page.evaluate("window.__marker = 1")
+    workers.set()
+    expect(session_status(page)).to_have_text("Ended", timeout=SLOW)
+    expect(page.locator(".message.run-queued")).to_have_count(0)  # the "queued" message clears at the end
+    assert page.evaluate("window.__marker") == 1, "the page was reloaded"
     expect(page.get_by_test_id("reverses")).to_contain_text(run.label)
     page.goto("/closing/?show=all")
     expect(page.locator("#runs tbody tr", has_text=reversal.label)).to_contain_text(run.label)  # the Reverses column

@@ -29,7 +29,9 @@ from textwrap import dedent
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils.module_loading import import_string
 
+from closing import queue as closing_queue
 from closing.models import ClosingLog, ClosingRun, CostAdjustment, Settlement
 from inventory.models import FINANCIAL_STATUSES, InventoryTransaction, OnHand
 from ledger.models import MainAccount, Voucher, VoucherLine
@@ -259,3 +261,13 @@ class Books:
 @pytest.fixture
 def books(tmp_path, company) -> Books:
     return Books(tmp_path, company)
+
+
+@pytest.fixture
+def jobs_here(monkeypatch, django_capture_on_commit_callbacks):
+    """The workers, here: closing.queue.enqueue calls the job a worker would, and `with jobs_here():`
+    runs what a request queued after its commit (the test's transaction never commits) before the
+    test goes on."""
+    monkeypatch.setattr(closing_queue, "enqueue",
+                        lambda kind, object_id: import_string(closing_queue.STEPS[kind])(object_id))
+    return lambda: django_capture_on_commit_callbacks(execute=True)

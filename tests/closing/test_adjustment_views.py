@@ -125,12 +125,13 @@ def test_it_refuses_a_posting_date_in_the_closed_period_on_the_date_field(closed
 
 # -- Reverse the latest adjustment ----------------------------------------------------------------
 
-def test_it_reverses_the_latest_adjustment_from_the_reverse_dialog(closed, ada_client):
+def test_it_reverses_the_latest_adjustment_from_the_reverse_dialog(closed, ada_client, jobs_here):
     ada_client.post(ON_HAND, posting(**{f"new_value-{line_key()}": "195.00"}))
     adjustment = ClosingRun.objects.get(run_type="on_hand_adjustment")
     assert adjustment.label in ada_client.get(reverse("closing:reverse")).content.decode()
 
-    response = ada_client.post(reverse("closing:reverse"), {"what": "adjustment"})
+    with jobs_here():
+        response = ada_client.post(reverse("closing:reverse"), {"what": "adjustment"})
 
     assert response.status_code == 302
     adjustment.refresh_from_db()

@@ -195,8 +195,9 @@ def test_it_lists_runs_with_their_counts_and_links(ada_client, closed):
     assert '<span class="status status-ended" data-field="status">Ended</span>' in page
 
 
-def test_it_hides_cancelled_runs_unless_all_are_asked_for(ada_client, closed):
-    ada_client.post(DIALOGS["reverse"], {"what": "latest"})
+def test_it_hides_cancelled_runs_unless_all_are_asked_for(ada_client, closed, jobs_here):
+    with jobs_here():
+        ada_client.post(DIALOGS["reverse"], {"what": "latest"})
 
     active = ada_client.get(reverse("closing:run_list"))
     everything = ada_client.get(reverse("closing:run_list") + "?show=all")
@@ -436,32 +437,57 @@ def test_it_previews_a_recalculation(closed, books, ada_client):
 
 # -- the Reverse dialog ---------------------------------------------------------------------------
 
-def test_it_shows_and_reverses_the_latest_close(books, closed, ada_client):
+def test_it_queues_the_reversal_of_the_latest_close_and_lands_on_it(books, closed, ada_client, queued,
+                                                                      django_capture_on_commit_callbacks):
     dialog = text(ada_client.get(DIALOGS["reverse"]))
     assert "CLS-000001" in dialog and closed.voucher.number in dialog
 
-    response = ada_client.post(DIALOGS["reverse"], {"what": "latest"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = ada_client.post(DIALOGS["reverse"], {"what": "latest"})
 
-    closed.refresh_from_db()
     reversal = ClosingRun.objects.get(run_type="reversal")
-    # Reversing lands on the reversal run (issue #17, point 10).
+    # A large close takes a while to reverse: the workers do it, and the page lands on the reversal
+    # run (issue #17, point 10), which follows it to the end.
     assert (response.status_code, response["Location"]) == (302, reversal.get_absolute_url())
-    assert (closed.status, closed.is_cancelled) == ("cancelled", True)
-    assert not Settlement.objects.filter(is_cancelled=False).exists()
-    assert not CostAdjustment.objects.filter(is_cancelled=False).exists()
+    assert queued == [("reverse", reversal.pk)]
+    assert (reversal.status, reversal.reverses, reversal.voucher) == ("queued", closed, None)
+    closed.refresh_from_db()
+    assert (closed.status, closed.is_cancelled) == ("ended", False)  # nothing reversed in the request
     landed = text(ada_client.get(response["Location"]))
-    assert "Reversed CLS-000001 (reversal REV-000002)." in landed
+    assert "Reversal REV-000002 of CLS-000001 queued." in landed
+    assert 'class="message run-queued success"' in landed  # closing.js removes it once the run ends
+    assert f'data-status-url="{reverse("closing:run_status", args=[reversal.pk])}"' in landed
     assert f'<dd data-testid="reverses"><a href="{closed.get_absolute_url()}">CLS-000001</a>' in landed
 
 
-def test_it_reverses_recalculations_from_a_date(closed, ada_client):
+def test_it_reverses_the_latest_close_on_the_workers(books, closed, ada_client, jobs_here):
+    with jobs_here():
+        response = ada_client.post(DIALOGS["reverse"], {"what": "latest"})
+
+    closed.refresh_from_db()
+    reversal = ClosingRun.objects.get(run_type="reversal")
+    assert response["Location"] == reversal.get_absolute_url()
+    assert (reversal.status, reversal.phase, reversal.voucher is not None) == ("ended", "ended", True)
+    assert reversal.started_at <= reversal.progress_at == reversal.ended_at
+    assert (closed.status, closed.is_cancelled) == ("cancelled", True)
+    assert not Settlement.objects.filter(is_cancelled=False).exists()
+    assert not CostAdjustment.objects.filter(is_cancelled=False).exists()
+    status = ada_client.get(reverse("closing:run_status", args=[reversal.pk])).json()
+    assert (status["status"], status["live"]) == ("ended", False)
+
+
+def test_it_reverses_recalculations_from_a_date(closed, ada_client, jobs_here):
     recalculations = [ClosingRun.objects.create(number=f"CLS-00010{n}", run_type=ClosingRun.RunType.RECALCULATION,
                                                 date=date(2026, 2, day), status=ClosingRun.Status.ENDED)
                       for n, day in enumerate((3, 5, 10))]
 
-    response = ada_client.post(DIALOGS["reverse"], {"what": "recalculations", "recalculations_from": "2026-02-05"})
+    with jobs_here():
+        response = ada_client.post(DIALOGS["reverse"], {"what": "recalculations", "recalculations_from": "2026-02-05"})
 
-    assert response.status_code == 302
+    # One job reverses them one after the other, newest first, each by its own reversal run.
+    reversals = list(ClosingRun.objects.filter(run_type="reversal").order_by("pk"))
+    assert [(run.reverses.number, run.status) for run in reversals] == [("CLS-000102", "ended"), ("CLS-000101", "ended")]
+    assert (response.status_code, response["Location"]) == (302, reversals[0].get_absolute_url())
     assert [run.is_cancelled for run in ClosingRun.objects.filter(pk__in=[r.pk for r in recalculations]).order_by("date")] == [
         False, True, True]
 
@@ -596,8 +622,9 @@ def test_it_drills_from_the_voucher_to_the_transactions_behind_each_account(audr
     assert "offset account" in page
 
 
-def test_it_drills_a_reversal_voucher_to_the_reversed_adjustments(ada_client, closed):
-    ada_client.post(DIALOGS["reverse"], {"what": "latest"})
+def test_it_drills_a_reversal_voucher_to_the_reversed_adjustments(ada_client, closed, jobs_here):
+    with jobs_here():
+        ada_client.post(DIALOGS["reverse"], {"what": "latest"})
     reversal = ClosingRun.objects.get(reverses=closed)
 
     response = ada_client.get(reverse("closing:run_voucher", args=[reversal.pk]))
