@@ -9,7 +9,7 @@ from closing import jobs, services
 from closing import queue as closing_queue
 from closing.models import ClosingRun
 from common.errors import DomainError
-from ledger.models import AuditEntry
+from common.models import AuditEntry
 
 D = Decimal
 BOOK = """
