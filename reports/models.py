@@ -10,8 +10,10 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
+from common.jobs import JobLiveness
 
-class BookCheck(models.Model):
+
+class BookCheck(JobLiveness, models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
@@ -50,15 +52,6 @@ class BookCheck(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("reports:book_check_detail", args=[self.pk])
 
-    @property
-    def is_lost(self) -> bool:
-        """Still waiting or running long after any check would have ended (see LOST_AFTER)."""
-        return self.status in self.UNFINISHED and (self.started_at or self.created_at) < timezone.now() - self.LOST_AFTER
-
-    @property
-    def is_live(self) -> bool:
-        """Waiting for a worker or running: the page follows it."""
-        return self.status in self.UNFINISHED and not self.is_lost
 
     @property
     def ok(self) -> bool | None:
@@ -70,7 +63,7 @@ class BookCheck(models.Model):
         return 100 if self.status == self.Status.ENDED else int(100 * self.checks_done / self.checks_total)
 
 
-class ExportJob(models.Model):
+class ExportJob(JobLiveness, models.Model):
     """An export too long to answer at once (more than EXPORT_JOB_ROWS rows), or asked for through
     the API: a worker streams its rows to a file under FILES_DIR, which only the user who asked
     downloads. The parameters are the page's filters (or the API's), so the worker rebuilds the same
@@ -125,15 +118,6 @@ class ExportJob(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("reports:export_job_detail", args=[self.pk])
 
-    @property
-    def is_lost(self) -> bool:
-        """Waiting or running, with no sign of life for LOST_AFTER."""
-        last = self.heartbeat_at or self.started_at or self.created_at
-        return self.status in self.UNFINISHED and last < timezone.now() - self.LOST_AFTER
-
-    @property
-    def is_live(self) -> bool:
-        return self.status in self.UNFINISHED and not self.is_lost
 
     @property
     def shown_status(self) -> str:

@@ -53,6 +53,20 @@ def _form_errors(request: HttpRequest, form) -> None:
             messages.error(request, f"{label}: {error}" if label else error)
 
 
+def _submit(request: HttpRequest, form, service, success) -> None:
+    """A posted form handed to its service: `success(result, data)` is said when the service
+    writes, the service's refusal or the form's errors otherwise."""
+    if not form.is_valid():
+        _form_errors(request, form)
+        return
+    try:
+        result = service(user=request.user, **form.cleaned_data)
+    except DomainError as error:
+        _refused(request, error)
+        return
+    messages.success(request, success(result, form.cleaned_data))
+
+
 # -- bins -------------------------------------------------------------------------------------------
 
 @require_permission("warehouse.view_bin")
@@ -66,31 +80,15 @@ def bin_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 @require_permission("warehouse.add_bin")
 def bin_add(request: HttpRequest) -> HttpResponse:
-    form = forms.BinForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-    else:
-        try:
-            bin = bin_create(user=request.user, **form.cleaned_data)
-            messages.success(request, f"Bin {bin} added.")
-        except DomainError as error:
-            _refused(request, error)
+    _submit(request, forms.BinForm(request.POST), bin_create, lambda bin, data: f"Bin {bin} added.")
     return redirect("warehouse:bin_list")
 
 
 @require_POST
 @require_permission("warehouse.change_warehousesetup")
 def bins_mandatory(request: HttpRequest) -> HttpResponse:
-    form = forms.BinMandatoryForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-    else:
-        try:
-            warehouse_bins_set(user=request.user, **form.cleaned_data)
-            state = "mandatory" if form.cleaned_data["bin_mandatory"] else "optional"
-            messages.success(request, f"Bins are {state} in {selectors.warehouse_label(form.cleaned_data['warehouse'])}.")
-        except DomainError as error:
-            _refused(request, error)
+    _submit(request, forms.BinMandatoryForm(request.POST), warehouse_bins_set, lambda _setup, data: (
+        f"Bins are {'mandatory' if data['bin_mandatory'] else 'optional'} in {selectors.warehouse_label(data['warehouse'])}."))
     return redirect("warehouse:bin_list")
 
 
@@ -104,30 +102,16 @@ def default_bins(request: HttpRequest) -> HttpResponse:
 @require_POST
 @require_permission("warehouse.change_bincontent")
 def default_bin_change(request: HttpRequest) -> HttpResponse:
-    form = forms.DefaultBinForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-    else:
-        try:
-            content = default_bin_set(user=request.user, **form.cleaned_data)
-            messages.success(request, f"{content.item.number} now defaults to bin {content.bin}.")
-        except DomainError as error:
-            _refused(request, error)
+    _submit(request, forms.DefaultBinForm(request.POST), default_bin_set,
+            lambda content, data: f"{content.item.number} now defaults to bin {content.bin}.")
     return redirect("warehouse:default_bins")
 
 
 @require_POST
 @require_permission("warehouse.change_bincontent")
 def bin_content_change(request: HttpRequest) -> HttpResponse:
-    form = forms.BinContentForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-    else:
-        try:
-            content = bin_content_modify(user=request.user, **form.cleaned_data)
-            messages.success(request, f"Bin content of {content.item.number} in {content.bin} changed.")
-        except DomainError as error:
-            _refused(request, error)
+    _submit(request, forms.BinContentForm(request.POST), bin_content_modify,
+            lambda content, data: f"Bin content of {content.item.number} in {content.bin} changed.")
     return redirect("warehouse:default_bins")
 
 

@@ -4,10 +4,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+
+from common.jobs import JobLiveness
 
 
-class ImportJob(models.Model):
+class ImportJob(JobLiveness, models.Model):
     """A CSV file uploaded on the Import CSV page or through the API, posted by a worker (inventory.jobs).
 
     The file waits under FILES_DIR until its job has run. The job's state lives here: the page and
@@ -66,15 +67,6 @@ class ImportJob(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("inventory:import_job", args=[self.pk])
 
-    @property
-    def is_lost(self) -> bool:
-        last_sign = self.heartbeat_at or self.started_at or self.created_at
-        return self.status in self.UNFINISHED and last_sign < timezone.now() - self.LOST_AFTER
-
-    @property
-    def is_live(self) -> bool:
-        """Waiting for a worker or running: the page follows it."""
-        return self.status in self.UNFINISHED and not self.is_lost
 
     @property
     def progress_percent(self) -> int:
