@@ -10,9 +10,9 @@ from datetime import date
 
 from django.db import connection
 
+from closing.models import ClosingRun
 from common.bulk import copy_rows
-from inventory.models import FINANCIAL_STATUSES, InventoryTransaction
-from inventory.services.valuation import cached_values_take_back, transactions_take_back
+from inventory.services.valuation import run_take_back
 
 
 def commit_without_waiting_for_disk() -> None:
@@ -33,18 +33,34 @@ def roomy_sorts(megabytes: int) -> None:
             cursor.execute(f"SET LOCAL work_mem = '{int(megabytes)}MB'")
 
 
+# A table's statistics are stale, as autovacuum judges it, once more than a tenth of its rows (and
+# a thousand) changed since it was last analyzed (autovacuum_analyze_scale_factor, _threshold).
+STALE_STATISTICS = """
+SELECT c.relname FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+ WHERE c.relname = ANY(%s) AND c.relkind = 'r'
+   AND (c.reltuples < 0 OR COALESCE(s.n_mod_since_analyze, 0) > 1000 + 0.1 * c.reltuples)
+"""
+
+
 def refresh_statistics(*tables: str) -> None:
     """A close adds hundreds of thousands of settlement and adjustment rows at once; until
     autovacuum notices, the planner believes those tables are tiny and joins them row by row
     (measured: a reversal of 1M transactions planned as a nested loop of index probes). ANALYZE
-    samples a few thousand rows, so it costs milliseconds."""
+    samples a few thousand rows, but a million-row table still takes most of a second, so only the
+    tables whose statistics are stale are analyzed (the reversal right after a close finds the
+    close's own ANALYZE still fresh)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            for table in tables:
+            cursor.execute(STALE_STATISTICS, [list(tables)])
+            for (table,) in cursor.fetchall():
                 cursor.execute(f"ANALYZE {table}")
 
 
-RUN_TABLES = ("closing_settlement", "closing_costadjustment", InventoryTransaction._meta.db_table)
+# The tables a run grows by hundreds of thousands of rows. The transactions' row count hardly moves
+# (a close adds its weighted-average pairs), only their values do, and the plans that follow a run
+# do not hang on those: autovacuum analyzes them in its own time (ANALYZE of a million transactions
+# took 0.5-0.8 s of every close and reversal).
+RUN_TABLES = ("closing_settlement", "closing_costadjustment")
 
 
 # Everything a run put on its transactions, taken back in one pass: one row per touched transaction
@@ -62,40 +78,20 @@ SELECT u.id AS id, SUM(u.q) AS q, SUM(u.a) AS a, SUM(u.adj) AS adj FROM (
 """
 
 
-# The run's adjustments per on-hand row (item, site, warehouse, tracking number, and the cost
-# dimension those fall in), split into financial and physical value: read once, then taken off
-# both caches.
-RUN_VALUES = """
-CREATE TEMPORARY TABLE tmp_run_values AS
-SELECT t.cost_dimension_id, t.item_id, t.site_id, t.warehouse_id, t.tracking_number,
-       SUM(CASE WHEN t.status IN ({financial}) THEN a.amount ELSE 0 END) AS f,
-       SUM(CASE WHEN t.status IN ({financial}) THEN 0 ELSE a.amount END) AS p
-  FROM closing_costadjustment a JOIN inventory_inventorytransaction t ON t.id = a.transaction_id
- WHERE a.run_id = %s
- GROUP BY t.cost_dimension_id, t.item_id, t.site_id, t.warehouse_id, t.tracking_number
-"""
-
-
-def undo_run(run_id: int) -> None:
+def undo_run(run: ClosingRun) -> None:
     """Take a run's settlements and adjustments back off the transactions and the cached on-hand
     values, set-based: a handful of statements however many transactions the run touched. The run's
-    effect is read here into temporary tables; inventory takes it off its own tables."""
+    effect is read here into a temporary table; inventory takes it off its own tables."""
     with connection.cursor() as cursor:
         # Materialized and analyzed, so the planner knows it joins a million rows, not two hundred
         # (its guess for a grouped UNION), and hashes instead of probing the index row by row.
         cursor.execute("DROP TABLE IF EXISTS tmp_run_deltas")
-        cursor.execute(RUN_DELTAS, [run_id, run_id, run_id])
+        cursor.execute(RUN_DELTAS, [run.pk, run.pk, run.pk])
         if connection.vendor == "postgresql":
             cursor.execute("ANALYZE tmp_run_deltas")
-    transactions_take_back(table="tmp_run_deltas")
-    financial = list(map(str, FINANCIAL_STATUSES))
+    run_take_back(table="tmp_run_deltas", run_number=run.number)
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE tmp_run_deltas")
-        cursor.execute("DROP TABLE IF EXISTS tmp_run_values")
-        cursor.execute(RUN_VALUES.format(financial=", ".join(["%s"] * len(financial))), [*financial, *financial, run_id])
-    cached_values_take_back(table="tmp_run_values")
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE tmp_run_values")
 
 
 def write_settlements(rows: Sequence[tuple[int, int, int, int, int, date]]) -> None:

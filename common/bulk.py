@@ -21,17 +21,26 @@ def _sqlite_value(value):
     return str(value) if isinstance(value, Decimal) else value
 
 
-def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence], *, plain: bool = False) -> None:
+def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence], *, plain: bool = False,
+              integers: bool = False) -> None:
     """Insert many rows: COPY on PostgreSQL, executemany elsewhere.
 
     `plain=True` promises every value is a number, a date or a boolean and none is NULL: then
     `str()` is already COPY's text form and the rows are formatted at C speed (the close writes a
-    million such rows)."""
+    million such rows). `integers=True` promises every value is an int for a bigint column: the rows
+    go in COPY's binary format, which psycopg writes in a third of the time (measured on 37,000 rows
+    of four integers: 13-23 ms against 47-63 ms)."""
     rows = list(rows)
     if not rows:
         return
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            if integers:
+                with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+                    copy.set_types(["int8"] * len(columns))
+                    for row in rows:
+                        copy.write_row(row)
+                return
             with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                 if not plain:
                     # psycopg's C formatting of each row (its binary build): a third faster than

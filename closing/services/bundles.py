@@ -8,6 +8,7 @@ whatever is not done.
 """
 
 import ctypes
+import gc
 import multiprocessing
 import os
 import signal
@@ -175,12 +176,20 @@ def run_execute(*, run_id: int, progress: Callable[[ClosingRun], None] | None = 
             and not connection.in_atomic_block):
         # Children must not inherit this process's open connection (two processes on one socket).
         connections.close_all()
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
-                                 initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
-            for _ in pool.map(_bundle_in_child, pending):
-                run.refresh_from_db()
-                if progress:
-                    progress(run)
+        # Nor make their garbage collector walk every object this process holds (a command that
+        # generated or read a large history first may hold a lot), touching, and so copying, every
+        # inherited page: what exists now is frozen out of collection until the children end.
+        gc.collect()
+        gc.freeze()
+        try:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                                     initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
+                for _ in pool.map(_bundle_in_child, pending):
+                    run.refresh_from_db()
+                    if progress:
+                        progress(run)
+        finally:
+            gc.unfreeze()
     else:
         for bundle_id in pending:
             outcome = bundle_process(bundle_id=bundle_id)

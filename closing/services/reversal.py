@@ -172,7 +172,7 @@ def _reverse_run(reversal: ClosingRun) -> None:
     user = reversal.started_by
     adjustments = CostAdjustment.objects.filter(run=target)
     system = closing_transactions(run_number=target.number)
-    undo_run(target.pk)
+    undo_run(target)
     voucher = post_run_voucher(reversal, reversal_of=target) if target.voucher_id else None
     adjustments_count = adjustments.count()
     # The run's weighted-average closing pair goes, with its settlements; every other settlement

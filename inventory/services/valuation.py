@@ -122,7 +122,7 @@ def transactions_settle(*, rows: Sequence[tuple[int, int, int, int]], closed_on:
         cursor.execute(f"DROP TABLE IF EXISTS {SETTLE_TMP}")
         cursor.execute(f"CREATE TEMPORARY TABLE {SETTLE_TMP} (id bigint PRIMARY KEY, d_qty bigint, d_amount bigint, "
                        "d_adjustment bigint)")
-    copy_rows(SETTLE_TMP, ["id", "d_qty", "d_amount", "d_adjustment"], sorted(rows), plain=True)
+    copy_rows(SETTLE_TMP, ["id", "d_qty", "d_amount", "d_adjustment"], sorted(rows), integers=True)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # A bundle changes 1-2% of the table: probe the primary key per row. With the default
@@ -217,8 +217,7 @@ def cached_values_add(*, adjustments: Iterable[tuple[ValuedPlace, Decimal]]) -> 
 
 # The run's own weighted-average closing transactions are deleted by the reversal, so they are left
 # alone here.
-TAKE_BACK_TRANSACTIONS = f"""
-UPDATE {TRANSACTIONS}
+TAKE_BACK_SET = f"""
    SET qty_settled = ROUND({TRANSACTIONS}.qty_settled - s.q, 6),
        cost_amount_settled = ROUND({TRANSACTIONS}.cost_amount_settled - s.a, 2),
        cost_amount_adjustment = ROUND({TRANSACTIONS}.cost_amount_adjustment - s.adj, 2),
@@ -226,41 +225,65 @@ UPDATE {TRANSACTIONS}
        date_closed = CASE WHEN s.q <> 0 THEN NULL ELSE {TRANSACTIONS}.date_closed END
   FROM {{table}} s
  WHERE {TRANSACTIONS}.id = s.id
-   AND {TRANSACTIONS}.source_type <> %s
+   AND NOT ({TRANSACTIONS}.source_type = %s AND {TRANSACTIONS}.source_number = %s)
 """
-TAKE_BACK_DIMENSION_VALUES = """
-UPDATE inventory_costdimension
-   SET financial_value = ROUND(inventory_costdimension.financial_value - s.f, 2),
-       physical_value = ROUND(inventory_costdimension.physical_value - s.p, 2)
-  FROM (SELECT cost_dimension_id, SUM(f) AS f, SUM(p) AS p FROM {table} GROUP BY cost_dimension_id) s
- WHERE inventory_costdimension.id = s.cost_dimension_id
-"""
-TAKE_BACK_ON_HAND_VALUES = """
+# PostgreSQL: one statement takes the run off its transactions and, from the update's RETURNING,
+# its adjustments off the cost dimension and on-hand caches (no second pass joining the run's
+# adjustments with a million transactions to find their places).
+TAKE_BACK_AND_REVALUE = f"""
+WITH changed AS (
+    UPDATE {TRANSACTIONS} {TAKE_BACK_SET}
+    RETURNING {TRANSACTIONS}.cost_dimension_id, {TRANSACTIONS}.item_id, {TRANSACTIONS}.site_id,
+              {TRANSACTIONS}.warehouse_id, {TRANSACTIONS}.tracking_number,
+              {TRANSACTIONS}.status IN ({{financial}}) AS financial, s.adj
+), places AS (
+    SELECT cost_dimension_id, item_id, site_id, warehouse_id, tracking_number,
+           SUM(CASE WHEN financial THEN adj ELSE 0 END) AS f, SUM(CASE WHEN financial THEN 0 ELSE adj END) AS p
+      FROM changed WHERE adj <> 0
+     GROUP BY cost_dimension_id, item_id, site_id, warehouse_id, tracking_number
+), dimensions AS (
+    UPDATE inventory_costdimension
+       SET financial_value = ROUND(inventory_costdimension.financial_value - s.f, 2),
+           physical_value = ROUND(inventory_costdimension.physical_value - s.p, 2)
+      FROM (SELECT cost_dimension_id, SUM(f) AS f, SUM(p) AS p FROM places GROUP BY cost_dimension_id) s
+     WHERE inventory_costdimension.id = s.cost_dimension_id
+    RETURNING 1
+)
 UPDATE inventory_onhand
    SET financial_value = ROUND(inventory_onhand.financial_value - s.f, 2),
        physical_value = ROUND(inventory_onhand.physical_value - s.p, 2)
   FROM (SELECT item_id, site_id, warehouse_id, tracking_number, SUM(f) AS f, SUM(p) AS p
-          FROM {table} GROUP BY item_id, site_id, warehouse_id, tracking_number) s
+          FROM places GROUP BY item_id, site_id, warehouse_id, tracking_number) s
  WHERE inventory_onhand.item_id = s.item_id AND inventory_onhand.site_id = s.site_id
    AND inventory_onhand.warehouse_id = s.warehouse_id AND inventory_onhand.tracking_number = s.tracking_number
 """
+# Elsewhere (SQLite): the adjusted transactions' places, read before the update.
+TAKEN_BACK_PLACES = f"""
+SELECT t.cost_dimension_id, t.item_id, t.site_id, t.warehouse_id, t.tracking_number, t.status, s.adj
+  FROM {{table}} s JOIN {TRANSACTIONS} t ON t.id = s.id
+ WHERE s.adj <> 0 AND NOT (t.source_type = %s AND t.source_number = %s)
+"""
 
 
-def transactions_take_back(*, table: str) -> None:
-    """Subtract a run's effect from its transactions. `table` (a temporary table the caller filled)
-    has one row per transaction: id, q (settled quantity), a (settled amount), adj (adjustment). A
-    transaction whose settled quantity changes is value-open again."""
+def run_take_back(*, table: str, run_number: str) -> None:
+    """Subtract a run's effect from its transactions, and its adjustments from the cost dimension and
+    on-hand caches. `table` (a temporary table the caller filled) has one row per transaction: id,
+    q (settled quantity), a (settled amount), adj (adjustment). A transaction whose settled quantity
+    changes is value-open again. The run's own weighted-average closing transactions (`run_number`)
+    are left alone: the reversal deletes them."""
+    own = [SourceType.WEIGHTED_AVERAGE_CLOSING.value, run_number]
+    financial = [str(status) for status in FINANCIAL_STATUSES]
     with connection.cursor() as cursor:
-        cursor.execute(TAKE_BACK_TRANSACTIONS.format(table=table), [True, SourceType.WEIGHTED_AVERAGE_CLOSING.value])
-
-
-def cached_values_take_back(*, table: str) -> None:
-    """Subtract a run's adjustments from the cost dimension and on-hand caches. `table` has rows of
-    cost_dimension_id, item_id, site_id, warehouse_id, tracking_number, f (financial value), p
-    (physical value)."""
-    with connection.cursor() as cursor:
-        cursor.execute(TAKE_BACK_DIMENSION_VALUES.format(table=table))
-        cursor.execute(TAKE_BACK_ON_HAND_VALUES.format(table=table))
+        if connection.vendor == "postgresql":
+            cursor.execute(TAKE_BACK_AND_REVALUE.format(table=table, financial=", ".join(["%s"] * len(financial))),
+                           [True, *own, *financial])
+            return
+        cursor.execute(TAKEN_BACK_PLACES.format(table=table), own)
+        places = cursor.fetchall()
+        cursor.execute(f"UPDATE {TRANSACTIONS} {TAKE_BACK_SET.format(table=table)}", [True, *own])
+    cached_values_add(adjustments=[
+        (_Place(dimension_id, item_id, site_id, warehouse_id, tracking or "", status in financial), -Decimal(str(adj)))
+        for dimension_id, item_id, site_id, warehouse_id, tracking, status, adj in places])
 
 
 def closing_transactions_insert(*, transactions: list[InventoryTransaction]) -> list[int]:
@@ -279,6 +302,14 @@ def closing_transactions(*, run_number: str):
 
 def closing_transactions_delete(*, run_number: str) -> None:
     """Delete a close's weighted-average closing transactions (its reversal does, once their
-    settlements are gone)."""
+    settlements are gone). On PostgreSQL one statement: the database refuses it while anything
+    still refers to one of them (foreign keys, and the delete guard of the references checked by
+    their writers), as Django's PROTECT would, without reading every related row into Python first
+    (a close of a million transactions has about 150,000 of them)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {TRANSACTIONS} WHERE source_type = %s AND source_number = %s",
+                           [SourceType.WEIGHTED_AVERAGE_CLOSING.value, run_number])
+        return
     closing_transactions(run_number=run_number).delete()
 

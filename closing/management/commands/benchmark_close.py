@@ -16,6 +16,12 @@ from inventory.models import Item
 from inventory.services.company import company_bootstrap
 
 
+def _peak_rss_mb() -> float:
+    """This process's peak resident set so far (it only grows): read after each step, it shows
+    which step set the command's peak."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def _cpu_seconds() -> float:
     """CPU seconds used by this process and its ended children."""
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -48,6 +54,7 @@ class Command(BaseCommand):
         if options["items_per_bundle"]:
             InventoryParameters.objects.update_or_create(pk=1, defaults={"items_per_bundle": options["items_per_bundle"]})
         figures = {"database": connection.vendor, "items": options["items"]}
+        peaks = figures["peak_rss_mb_after"] = {}
         try:
             started = time.perf_counter()
             if options["history_exists"]:
@@ -56,6 +63,7 @@ class Command(BaseCommand):
                 history = history_generate(transactions=options["transactions"], items=options["items"],
                                            close_date=close_date, seed=options["seed"])
                 figures["generation_seconds"] = round(time.perf_counter() - started, 2)
+            peaks["history"] = _peak_rss_mb()
             figures["transactions"] = history.transactions
             figures["items"] = history.items
             if options["generate_only"]:
@@ -79,7 +87,9 @@ class Command(BaseCommand):
             # Python's share of the close (this process and its bundle processes, not PostgreSQL):
             # what the machine's load moves least.
             figures["close_cpu_seconds"] = round(_cpu_seconds() - cpu_before, 2)
+            peaks["close"] = _peak_rss_mb()
             figures["checks_after_close_seconds"] = timed(lambda: run_ended.send(sender="benchmark", run_id=run.pk))
+            peaks["checks_after_close"] = _peak_rss_mb()
             run.refresh_from_db()
             figures["checks_green"] = bool(run.checks.get("ok"))
             figures["settlements"] = run.settlements_count
@@ -92,14 +102,16 @@ class Command(BaseCommand):
             recalc_run = services.closing_start(request=recalculation, queue=False)
             with run_ends_unannounced():
                 figures["recalculation_seconds"] = timed(lambda: run_to_end(recalc_run, workers))
+                peaks["recalculation"] = _peak_rss_mb()
                 services.closing_reverse(recalculations_from=history.last_date)
                 reversals = []
                 figures["reversal_seconds"] = timed(lambda: reversals.extend(services.closing_reverse()))
+                peaks["reversal"] = _peak_rss_mb()
             figures["checks_after_reversal_seconds"] = timed(
                 lambda: run_ended.send(sender="benchmark", run_id=reversals[0].pk))
         except DomainError as error:
             raise CommandError(error.message) from error
-        figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        figures["peak_rss_mb"] = _peak_rss_mb()
         # The largest of the worker processes (`--workers` > 1 closes in child processes).
         figures["peak_worker_rss_mb"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
         baseline = figures["baseline_seconds"] or 1e-9
