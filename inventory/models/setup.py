@@ -56,6 +56,11 @@ class PostingType(models.TextChoices):
     COST_REVALUATION = "cost_revaluation", "Cost revaluation"
 
 
+# An item group's account field by posting type: `PostingType(value)` builds an enum member each
+# time, and posting asks once per transaction.
+ACCOUNT_FIELDS = {posting_type.value: f"{posting_type.value}_account" for posting_type in PostingType}
+
+
 class CountingPeriod(models.Model):
     """How often an item is counted (Business Central's physical inventory counting periods, docs/domain.md
     §5.4, cycle counting): an item or its item group carries one, and posting a count moves
@@ -109,7 +114,10 @@ class ItemGroup(models.Model):
         return self.code
 
     def account_for(self, posting_type: str) -> MainAccount:
-        return getattr(self, f"{PostingType(posting_type).value}_account")
+        field = ACCOUNT_FIELDS.get(posting_type)
+        if field is None:
+            PostingType(posting_type)  # refuses an unknown posting type (ValueError)
+        return getattr(self, field)
 
 
 class ValuationMethod(models.TextChoices):

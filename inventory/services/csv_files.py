@@ -99,6 +99,9 @@ class CsvRows:
         if self.failed:
             return
         width = len(self.header)
+        # A row as wide as the header whose columns are all named (the usual case) becomes its dict
+        # in one step; otherwise empty column names are skipped and missing values are "".
+        plain = all(self.header)
         while True:
             try:
                 values = next(reader)
@@ -111,11 +114,14 @@ class CsvRows:
                 continue
             if self.failed:
                 return
-            if not any(value.strip() for value in values):
+            if not "".join(values).strip():
                 continue  # blank line
             if len(values) > width:
                 problem = f"the row has {len(values)} values but the header has {width} columns"
                 self.errors.append((reader.line_num, problem))
+                continue
+            if plain and len(values) == width:
+                yield reader.line_num, dict(zip(self.header, map(str.strip, values), strict=True))
                 continue
             yield reader.line_num, {name: (values[index].strip() if index < len(values) else "")
                                     for index, name in enumerate(self.header) if name}

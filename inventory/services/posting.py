@@ -23,7 +23,7 @@ from django.db import transaction
 
 from common.bulk import instance_new
 from common.errors import DomainError
-from common.money import ZERO, amount_for, round_amount
+from common.money import ZERO, amount_for
 from common.numbering import number_block
 from inventory import averages, hooks
 from inventory.models import (
@@ -104,6 +104,8 @@ class PostingSession:
         self._dates_checked: set[date] = set()
         self._dimensions: dict[str, CostDimension] = {}
         self._on_hand: dict[DimensionKey, OnHand] = {}
+        # (item id, site id, warehouse id, tracking number) -> (dimension, on-hand row): see place().
+        self._places: dict[tuple[int, int, int, str], tuple[CostDimension, OnHand]] = {}
         self._drafts: list[VoucherDraft] = []
         self._changed: dict[int, InventoryTransaction] = {}
         # New transactions wait here and are inserted in bulk; any change to one of them before then
@@ -142,7 +144,11 @@ class PostingSession:
         """Lock several dimensions up front, in key order, so that two sessions posting the same
         items in a different order wait for each other instead of deadlocking. Their on-hand rows
         are read (or created) at the same time."""
-        dimensions = list(dimensions)
+        # Each place once, and none the session holds already (an import's chunks name the same ones).
+        places = {}
+        for item, site, warehouse, tracking_number in dimensions:
+            places.setdefault((item.pk, site.pk, warehouse.pk, tracking_number), (item, site, warehouse, tracking_number))
+        dimensions = [place for key, place in places.items() if key not in self._places]
         wanted = {}
         for item, site, warehouse, tracking_number in dimensions:
             key, financial_warehouse, financial_tracking = CostDimension.key_for(item, site, warehouse, tracking_number)
@@ -177,13 +183,19 @@ class PostingSession:
         return self._dimensions[key]
 
     def on_hand(self, item: Item, site: Site, warehouse: Warehouse, tracking_number: str = "") -> OnHand:
-        # Guarded by the dimension lock: every on-hand row belongs to exactly one cost dimension.
-        self.dimension(item, site, warehouse, tracking_number)
-        key = DimensionKey(item.pk, site.pk, warehouse.pk, tracking_number)
-        if key not in self._on_hand:
-            row, _ = OnHand.objects.get_or_create(item=item, site=site, warehouse=warehouse, tracking_number=tracking_number)
-            self._on_hand[key] = row
-        return self._on_hand[key]
+        return self.place(item, site, warehouse, tracking_number)[1]
+
+    def place(self, item: Item, site: Site, warehouse: Warehouse, tracking_number: str = "") -> tuple[CostDimension, OnHand]:
+        """The dimension (locked) and the on-hand row a posting in this place changes, found once."""
+        key = (item.pk, site.pk, warehouse.pk, tracking_number)
+        if key not in self._places:
+            # Guarded by the dimension lock: every on-hand row belongs to exactly one cost dimension.
+            dimension = self.dimension(item, site, warehouse, tracking_number)
+            if DimensionKey(*key) not in self._on_hand:
+                self._on_hand[DimensionKey(*key)], _ = OnHand.objects.get_or_create(
+                    item=item, site=site, warehouse=warehouse, tracking_number=tracking_number)
+            self._places[key] = (dimension, self._on_hand[DimensionKey(*key)])
+        return self._places[key]
 
     # -- costing ----------------------------------------------------------------------------
 
@@ -193,9 +205,10 @@ class PostingSession:
     def _issue_amount(self, item: Item, dimension: CostDimension, qty: Decimal) -> Decimal:
         """Signed (negative) cost of issuing `qty` units now. Issuing exactly what is on hand takes
         exactly its value, so no rounding residue is left behind."""
-        method = item.model_group.valuation_method
+        model_group = item.model_group
+        method = model_group.valuation_method
         on_hand_qty, on_hand_value = averages.average_basis(
-            valuation_method=method, include_physical_value=item.model_group.include_physical_value,
+            valuation_method=method, include_physical_value=model_group.include_physical_value,
             financial_qty=dimension.financial_qty, financial_value=dimension.financial_value,
             physical_qty=dimension.physical_qty, physical_value=dimension.physical_value)
         if method != ValuationMethod.STANDARD_COST and qty == on_hand_qty and on_hand_value >= ZERO:
@@ -237,44 +250,46 @@ class PostingSession:
         self.check_date(posting_date)
         self._check_tracking(item, qty, receipt=True, site=site, warehouse=warehouse, tracking_number=tracking_number,
                              expiry_date=expiry_date)
-        dimension = self.dimension(item, site, warehouse, tracking_number)
-        on_hand = self.on_hand(item, site, warehouse, tracking_number)
-        group = item.item_group
-        standard = item.model_group.valuation_method == ValuationMethod.STANDARD_COST
+        dimension, on_hand = self.place(item, site, warehouse, tracking_number)
+        group, model_group = item.item_group, item.model_group
+        method = model_group.valuation_method
+        standard = method == ValuationMethod.STANDARD_COST
         booked_amount = amount if amount is not None else amount_for(qty, item.default_cost_price if standard else unit_cost)
         invoice_amount = amount if amount is not None else amount_for(qty, unit_cost)
-        if amount is None and item.model_group.valuation_method == ValuationMethod.MOVING_AVERAGE:
-            booked_amount = self._moving_average_receipt_value(item, dimension, qty, unit_cost)
+        if amount is None and method == ValuationMethod.MOVING_AVERAGE:
+            booked_amount = averages.moving_average_receipt_value(
+                qty=qty, unit_cost=unit_cost, on_hand_qty=dimension.financial_qty + dimension.physical_qty,
+                on_hand_value=dimension.financial_value + dimension.physical_value, default_cost_price=item.default_cost_price)
+        ref = ref or self._new_ref()
+        # A receipt never fails the negative check (decreases only): the offset account may come first.
+        offset = (offset_account or self._offset(group, source_type, True)) if financial else group.packing_slip_offset_account
         txn = instance_new(
             InventoryTransaction,
-            ref=ref or self._new_ref(), source_type=source_type, source_number=source_number,
+            ref=ref, source_type=source_type, source_number=source_number,
             user_reference=user_reference, item=item, site=site, warehouse=warehouse,
             tracking_number=tracking_number, expiry_date=expiry_date, cost_dimension=dimension, qty=qty,
             status=TransactionStatus.PURCHASED if financial else TransactionStatus.RECEIVED,
             date_physical=posting_date, date_financial=posting_date if financial else None,
             cost_amount_physical=booked_amount, cost_amount_posted=booked_amount if financial else ZERO,
             journal_line=journal_line, transfer_issue=transfer_issue, created_by=self.user,
+            inventory_account=group.inventory_receipt_account, offset_account=offset,
         )
         self._check_negative(item, on_hand, posting_date, physical=qty, financial=qty if financial else ZERO)
         on_hand.physical_qty += qty
         if financial:
-            txn.inventory_account = group.inventory_receipt_account
-            txn.offset_account = offset_account or self._offset(group, source_type, True)
             variance = ZERO  # one-step receipt: no earlier physical value to true up (MA-neg is in booked_amount)
             self._add(txn)
             self._add_financial(dimension, on_hand, qty, booked_amount)
             self._financial_receipt_voucher(txn, posting_date, booked_amount, invoice_amount, variance)
         else:
-            txn.inventory_account = group.inventory_receipt_account
-            txn.offset_account = group.packing_slip_offset_account
             self._add(txn)
             dimension.physical_qty += qty
             dimension.physical_value += booked_amount
             on_hand.physical_value += booked_amount
-            if item.model_group.post_physical_inventory:
-                self._voucher(posting_date, f"Product receipt {txn.ref} {item.number}", [
-                    self._line(group.inventory_receipt_account, booked_amount, txn),
-                    self._line(group.packing_slip_offset_account, -booked_amount, txn),
+            if model_group.post_physical_inventory:
+                self._voucher(posting_date, f"Product receipt {ref} {item.number}", [
+                    self._line(group.inventory_receipt_account, booked_amount, txn, item),
+                    self._line(offset, -booked_amount, txn, item),
                 ])
         return txn
 
@@ -289,41 +304,41 @@ class PostingSession:
         if marked_to is not None:
             self._check_marking(item, marked_to)
             self.saved(marked_to)
-        dimension = self.dimension(item, site, warehouse, tracking_number)
-        on_hand = self.on_hand(item, site, warehouse, tracking_number)
+        dimension, on_hand = self.place(item, site, warehouse, tracking_number)
         group = item.item_group
         amount = self._issue_amount(item, dimension, qty)
+        ref = ref or self._new_ref()
+        # The negative check, then the offset account (which may refuse the source type), as always.
+        self._check_negative(item, on_hand, posting_date, physical=-qty, financial=-qty if financial else ZERO)
+        offset = (offset_account or self._offset(group, source_type, False)) if financial else group.packing_slip_offset_account
         txn = instance_new(
             InventoryTransaction,
-            ref=ref or self._new_ref(), source_type=source_type, source_number=source_number,
+            ref=ref, source_type=source_type, source_number=source_number,
             user_reference=user_reference, item=item, site=site, warehouse=warehouse,
             tracking_number=tracking_number, cost_dimension=dimension, qty=-qty,
             status=TransactionStatus.SOLD if financial else TransactionStatus.DEDUCTED,
             date_physical=posting_date, date_financial=posting_date if financial else None,
             cost_amount_physical=amount, cost_amount_posted=amount if financial else ZERO,
             marked_to=marked_to, journal_line=journal_line, created_by=self.user,
-            inventory_account=group.inventory_issue_account,
+            inventory_account=group.inventory_issue_account, offset_account=offset,
         )
-        self._check_negative(item, on_hand, posting_date, physical=-qty, financial=-qty if financial else ZERO)
         on_hand.physical_qty -= qty
         if financial:
-            txn.offset_account = offset_account or self._offset(group, source_type, False)
             self._add(txn)
             self._add_financial(dimension, on_hand, -qty, amount)
-            self._voucher(posting_date, f"{SOURCE_LABELS[source_type]} {txn.ref} {item.number}", [
-                self._line(txn.offset_account, -amount, txn),
-                self._line(group.inventory_issue_account, amount, txn),
+            self._voucher(posting_date, f"{SOURCE_LABELS[source_type]} {ref} {item.number}", [
+                self._line(offset, -amount, txn, item),
+                self._line(group.inventory_issue_account, amount, txn, item),
             ])
         else:
-            txn.offset_account = group.packing_slip_offset_account
             self._add(txn)
             dimension.physical_qty -= qty
             dimension.physical_value += amount
             on_hand.physical_value += amount
             if item.model_group.post_physical_inventory:
-                self._voucher(posting_date, f"Packing slip {txn.ref} {item.number}", [
-                    self._line(group.packing_slip_offset_account, -amount, txn),
-                    self._line(group.inventory_issue_account, amount, txn),
+                self._voucher(posting_date, f"Packing slip {ref} {item.number}", [
+                    self._line(offset, -amount, txn, item),
+                    self._line(group.inventory_issue_account, amount, txn, item),
                 ])
         return txn
 
@@ -342,8 +357,7 @@ class PostingSession:
         if txn.is_receipt and (unit_cost is None or unit_cost < ZERO):
             raise DomainError(f"Invoicing receipt {txn.ref} needs a unit cost of zero or more.", field="unit_cost")
         self.check_date(posting_date)
-        dimension = self.dimension(item, txn.site, txn.warehouse, txn.tracking_number)
-        on_hand = self.on_hand(item, txn.site, txn.warehouse, txn.tracking_number)
+        dimension, on_hand = self.place(item, txn.site, txn.warehouse, txn.tracking_number)
         self._check_negative(item, on_hand, posting_date, physical=ZERO, financial=txn.qty)
         group = item.item_group
         physical_value = txn.cost_amount_physical + txn.cost_amount_adjustment
@@ -353,13 +367,18 @@ class PostingSession:
         on_hand.physical_value -= physical_value
         lines: list[LineSpec] = []
         if item.model_group.post_physical_inventory:
-            lines += [self._line(txn.inventory_account, -txn.cost_amount_physical, txn),
-                      self._line(txn.offset_account, txn.cost_amount_physical, txn)]
+            lines += [self._line(txn.inventory_account, -txn.cost_amount_physical, txn, item),
+                      self._line(txn.offset_account, txn.cost_amount_physical, txn, item)]
         if txn.is_receipt:
             standard = item.model_group.valuation_method == ValuationMethod.STANDARD_COST
             invoice_amount = amount_for(txn.qty, unit_cost)
             booked = txn.cost_amount_physical if standard else invoice_amount
-            variance = ZERO if standard else self._moving_average_variance(item, dimension, txn, invoice_amount)
+            variance = ZERO
+            if item.model_group.valuation_method == ValuationMethod.MOVING_AVERAGE:
+                # After the receipt's physical part left the totals, before its financial part enters them.
+                variance = averages.moving_average_invoice_variance(
+                    difference=invoice_amount - (txn.cost_amount_physical + txn.cost_amount_adjustment), receipt_qty=txn.qty,
+                    on_hand_qty=dimension.financial_qty + dimension.physical_qty + txn.qty)
             txn.status = TransactionStatus.PURCHASED
             txn.cost_amount_posted = booked - txn.cost_amount_adjustment
             txn.inventory_account = group.inventory_receipt_account
@@ -374,7 +393,8 @@ class PostingSession:
             txn.cost_amount_posted = amount - txn.cost_amount_adjustment
             txn.offset_account = offset_account or self._offset(group, txn.source_type, False)
             self._add_financial(dimension, on_hand, txn.qty, amount)
-            lines += [self._line(txn.offset_account, -amount, txn), self._line(group.inventory_issue_account, amount, txn)]
+            lines += [self._line(txn.offset_account, -amount, txn, item),
+                      self._line(group.inventory_issue_account, amount, txn, item)]
         txn.date_financial = posting_date
         if txn.pk is not None:
             self._changed[txn.pk] = txn
@@ -418,8 +438,8 @@ class PostingSession:
         self._drafts[-2:] = [VoucherDraft(
             date=posting_date, description=f"{SOURCE_LABELS[source_type]} {base} {item.number}",
             source=Voucher.Source.INVENTORY, lines=[
-                self._line(group.inventory_issue_account, issue.cost_amount_posted, issue),
-                self._line(group.inventory_receipt_account, receipt.cost_amount_posted, receipt),
+                self._line(group.inventory_issue_account, issue.cost_amount_posted, issue, item),
+                self._line(group.inventory_receipt_account, receipt.cost_amount_posted, receipt, item),
             ])]
         return issue, receipt
 
@@ -485,15 +505,16 @@ class PostingSession:
         """Refuse a change that takes on-hand below zero where the model group forbids it. Called
         before anything is changed, so a refused posting leaves the session as it was."""
         model_group = item.model_group
-        where = f"{on_hand.site.code}/{on_hand.warehouse.code}"
         physical_after = on_hand.physical_qty + physical
         financial_after = on_hand.financial_qty + financial
         if physical < ZERO and physical_after < ZERO and not model_group.physical_negative_allowed:
+            where = f"{on_hand.site.code}/{on_hand.warehouse.code}"
             raise DomainError(
                 f"Physical inventory of {item.number} in {where} would go negative "
                 f"({physical_after.normalize():f}) on {posting_date:%Y-%m-%d}; model group "
                 f"{model_group.code} does not allow physical negative inventory.", field="qty")
         if financial < ZERO and financial_after < ZERO and not model_group.financial_negative_allowed:
+            where = f"{on_hand.site.code}/{on_hand.warehouse.code}"
             raise DomainError(
                 f"Financial inventory of {item.number} in {where} would go negative "
                 f"({financial_after.normalize():f}) on {posting_date:%Y-%m-%d}; model group "
@@ -505,49 +526,20 @@ class PostingSession:
         on_hand.financial_qty += qty
         on_hand.financial_value += amount
 
-    def _moving_average_variance(self, item: Item, dimension: CostDimension, txn: InventoryTransaction,
-                                 invoice_amount: Decimal) -> Decimal:
-        """Moving average (docs/domain.md §1.3 MA-1): the invoice's difference to the value already on the
-        receipt is capitalised only for the units still on hand; the rest goes to the price
-        difference account. Returns the part expensed, as a receipt adjustment (signed)."""
-        if item.model_group.valuation_method != ValuationMethod.MOVING_AVERAGE:
-            return ZERO
-        difference = invoice_amount - (txn.cost_amount_physical + txn.cost_amount_adjustment)
-        if difference == ZERO:
-            return ZERO
-        # Called after the receipt's physical part left the totals and before its financial part
-        # enters them: on hand including this receipt is the totals plus its quantity.
-        still_on_hand = min(max(dimension.financial_qty + dimension.physical_qty + txn.qty, ZERO), txn.qty)
-        capitalised = round_amount(difference * still_on_hand / txn.qty)
-        return capitalised - difference
-
-    def _moving_average_receipt_value(self, item: Item, dimension: CostDimension, qty: Decimal,
-                                      unit_cost: Decimal) -> Decimal:
-        """Moving average receipt into negative on-hand (docs/domain.md §1.3 MA-neg): the part that brings
-        on-hand from negative to zero is valued at the current moving average, the part above zero
-        at the receipt's cost; if on-hand stays at or below zero the whole receipt is at the
-        current average. The difference to the invoice goes to the price difference account."""
-        on_hand = dimension.financial_qty + dimension.physical_qty
-        if on_hand >= ZERO:
-            return amount_for(qty, unit_cost)
-        value = dimension.financial_value + dimension.physical_value
-        current = value / on_hand if value / on_hand > ZERO else item.default_cost_price
-        to_zero = min(qty, -on_hand)
-        return amount_for(to_zero, current) + amount_for(qty - to_zero, unit_cost)
-
     def _receipt_lines(self, txn: InventoryTransaction, booked: Decimal, invoice_amount: Decimal,
                        variance: Decimal) -> list[LineSpec]:
-        group = txn.item.item_group
-        lines = [self._line(group.inventory_receipt_account, booked, txn),
-                 self._line(txn.offset_account, -invoice_amount, txn)]
+        item, group = txn.item, txn.item.item_group
+        lines = [self._line(group.inventory_receipt_account, booked, txn, item),
+                 self._line(txn.offset_account, -invoice_amount, txn, item)]
         if booked != invoice_amount:  # standard cost: purchase price variance
-            lines.append(self._line(group.price_difference_account, invoice_amount - booked, txn))
+            lines.append(self._line(group.price_difference_account, invoice_amount - booked, txn, item))
         if variance:  # moving average: the part of the price difference not capitalised
             txn.cost_amount_adjustment += variance
-            self.dimension(txn.item, txn.site, txn.warehouse, txn.tracking_number).financial_value += variance
-            self.on_hand(txn.item, txn.site, txn.warehouse, txn.tracking_number).financial_value += variance
-            lines += [self._line(group.inventory_receipt_account, variance, txn),
-                      self._line(group.price_difference_account, -variance, txn)]
+            dimension, on_hand = self.place(item, txn.site, txn.warehouse, txn.tracking_number)
+            dimension.financial_value += variance
+            on_hand.financial_value += variance
+            lines += [self._line(group.inventory_receipt_account, variance, txn, item),
+                      self._line(group.price_difference_account, -variance, txn, item)]
         return lines
 
     def _financial_receipt_voucher(self, txn, posting_date, booked, invoice_amount, variance) -> None:
@@ -564,9 +556,8 @@ class PostingSession:
         return group.account_for(posting_type)
 
     @staticmethod
-    def _line(account: MainAccount, amount: Decimal, txn: InventoryTransaction) -> LineSpec:
-        return LineSpec(account=account, amount=amount, transaction=txn, item_id=txn.item_id,
-                        item_group_id=txn.item.item_group_id)
+    def _line(account: MainAccount, amount: Decimal, txn: InventoryTransaction, item: Item) -> LineSpec:
+        return LineSpec(account=account, amount=amount, transaction=txn, item_id=item.pk, item_group_id=item.item_group_id)
 
     def _voucher(self, posting_date: date, description: str, lines: list[LineSpec]) -> None:
         self._drafts.append(VoucherDraft(date=posting_date, description=description, source=Voucher.Source.INVENTORY, lines=lines))
