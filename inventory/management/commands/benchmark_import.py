@@ -9,9 +9,9 @@ from pathlib import Path
 from django.core.files import File
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
+from django.db import connection, transaction
 
-from inventory.models import ImportJob, Item
+from inventory.models import ImportJob, InventoryTransaction, Item
 from inventory.services.company import company_bootstrap
 from inventory.services.import_jobs import import_job_create, import_job_run
 from inventory.services.imports import transactions_import_file
@@ -38,6 +38,10 @@ class Command(BaseCommand):
         parser.add_argument("--keep", type=Path, help="Also write the generated CSV here.")
         parser.add_argument("--through-job", action="store_true",
                             help="Import through an import job (stored under FILES_DIR and run here, as a worker runs it).")
+        parser.add_argument("--floor", action="store_true",
+                            help="PostgreSQL: also time the write floor, the rows the import wrote COPYed back into "
+                                 "the real tables, emptied and restored in a rolled-back transaction (a scratch "
+                                 "database only).")
 
     def handle(self, *args, **options):
         start = date(2026, 1, 1)
@@ -67,13 +71,17 @@ class Command(BaseCommand):
                     result = transactions_import_file(stream=stream)
                 posted, errors = result.posted, result.errors[:5]
             seconds = time.perf_counter() - started
-        if errors:
-            raise CommandError(f"The generated file was refused: {errors}")
+            if errors:
+                raise CommandError(f"The generated file was refused: {errors}")
+            floor_seconds = (self._floor_seconds(Path(folder), prefix)
+                             if options["floor"] and connection.vendor == "postgresql" else None)
         self.stdout.write(json.dumps({
             "rows": posted, "file_rows": rows, "seconds": round(seconds, 2), "rows_per_second": round(posted / seconds),
             "copy_seconds": round(copy_seconds, 3) if copy_seconds else None,
             "ratio_to_copy": round(seconds / copy_seconds, 1) if copy_seconds else None,
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "floor_seconds": round(floor_seconds, 2) if floor_seconds else None,
+            "floor_ratio_to_copy": round(floor_seconds / copy_seconds, 1) if floor_seconds and copy_seconds else None,
             "through_job": options["through_job"], "database": connection.vendor,
             "items": Item.objects.filter(number__startswith=prefix).count(),
         }))
@@ -114,6 +122,38 @@ class Command(BaseCommand):
                     copy.write(block)
             seconds = time.perf_counter() - started
             cursor.execute("DROP TABLE benchmark_import_copy")
+        return seconds
+
+    def _floor_seconds(self, folder: Path, prefix: str) -> float:
+        """How long PostgreSQL alone takes to write what the import wrote, with no Python: the run's
+        transactions, their vouchers and voucher lines are COPYed out; then, in one transaction, the
+        three tables are emptied (TRUNCATE: every index, check, key and trigger stays) and the rows
+        COPYed back in, and the deferred checks run (SET CONSTRAINTS ALL IMMEDIATE: the balance of
+        every voucher, as at commit); then it all rolls back. Timed from the first COPY in."""
+        transactions = f"SELECT id FROM {InventoryTransaction._meta.db_table} WHERE ref LIKE '{prefix}%'"
+        selects = {
+            InventoryTransaction._meta.db_table: f"SELECT * FROM {InventoryTransaction._meta.db_table} "
+                                                 f"WHERE id IN ({transactions}) ORDER BY id",
+            "ledger_voucher": "SELECT * FROM ledger_voucher WHERE id IN (SELECT voucher_id FROM ledger_voucherline "
+                              f"WHERE inventory_transaction_id IN ({transactions})) ORDER BY id",
+            "ledger_voucherline": f"SELECT * FROM ledger_voucherline WHERE inventory_transaction_id IN ({transactions}) "
+                                  "ORDER BY id",
+        }
+        with connection.cursor() as cursor:
+            for table, select in selects.items():
+                with (folder / f"{table}.copy").open("wb") as out, cursor.cursor.copy(f"COPY ({select}) TO STDOUT") as copy:
+                    for block in copy:
+                        out.write(block)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {', '.join(reversed(selects))} CASCADE")
+            started = time.perf_counter()
+            for table in selects:
+                with (folder / f"{table}.copy").open("rb") as source, cursor.cursor.copy(f"COPY {table} FROM STDIN") as copy:
+                    while block := source.read(1 << 20):
+                        copy.write(block)
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            seconds = time.perf_counter() - started
+            transaction.set_rollback(True)
         return seconds
 
     def _through_job(self, path: Path) -> tuple[int, list]:
