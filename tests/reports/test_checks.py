@@ -54,6 +54,27 @@ def test_it_finds_an_on_hand_cache_that_drifted_from_the_transactions(closed):
          "difference": "1.000000"}]}
 
 
+def test_it_finds_transactions_whose_on_hand_row_is_missing(closed):
+    OnHand.objects.filter(item__number="WIDGET").delete()
+
+    differences = failing(books_check())["on_hand_equals_transactions"]
+
+    assert {d["figure"] for d in differences} >= {"physical_qty", "financial_qty", "financial_value"}
+    assert {d["on_hand"] for d in differences} == {"WIDGET (no on-hand row)"}
+    assert {(d["figure"], d["cached"], d["transactions"]) for d in differences} >= {
+        ("financial_qty", "0", "1.000000")}
+
+
+def test_it_finds_an_on_hand_row_holding_value_no_transaction_explains(closed):
+    row = OnHand.objects.get(item__number="WIDGET")
+    OnHand.objects.create(item=row.item, site=row.site, warehouse=row.warehouse, tracking_number="GHOST",
+                          physical_qty=D("3"), financial_qty=D("0"), financial_value=D("0"), physical_value=D("0"))
+
+    assert failing(books_check()) == {"on_hand_equals_transactions": [
+        {"on_hand": "WIDGET MAIN/MAIN GHOST", "figure": "physical_qty", "cached": "3.000000", "transactions": "0",
+         "difference": "3.000000"}]}
+
+
 def test_it_finds_value_settled_beyond_what_a_transaction_has(closed):
     InventoryTransaction.objects.filter(ref="R1").update(cost_amount_settled=D("25.00"))
 
