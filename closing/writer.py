@@ -42,24 +42,28 @@ SELECT c.relname FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.
 """
 
 
-def refresh_statistics(*tables: str) -> None:
+def refresh_statistics(*tables: str, only_stale: bool = False) -> None:
     """A close adds hundreds of thousands of settlement and adjustment rows at once; until
     autovacuum notices, the planner believes those tables are tiny and joins them row by row
     (measured: a reversal of 1M transactions planned as a nested loop of index probes). ANALYZE
     samples a few thousand rows, but a million-row table still takes most of a second, so only the
-    tables whose statistics are stale are analyzed (the reversal right after a close finds the
-    close's own ANALYZE still fresh)."""
+    tables whose statistics are stale are analyzed with `only_stale` (the reversal right after a
+    close finds the close's own ANALYZE still fresh). Not the end of a close: PostgreSQL counts
+    other sessions' changes only once they report them (up to seconds later), and the bundles'
+    sessions may just have committed."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(STALE_STATISTICS, [list(tables)])
-            for (table,) in cursor.fetchall():
+            if only_stale:
+                cursor.execute(STALE_STATISTICS, [list(tables)])
+                tables = tuple(table for (table,) in cursor.fetchall())
+            for table in tables:
                 cursor.execute(f"ANALYZE {table}")
 
 
 # The tables a run grows by hundreds of thousands of rows. The transactions' row count hardly moves
-# (a close adds its weighted-average pairs), only their values do, and the plans that follow a run
-# do not hang on those: autovacuum analyzes them in its own time (ANALYZE of a million transactions
-# took 0.5-0.8 s of every close and reversal).
+# (a close of a million adds some 7,000 weighted-average pairs), only their values do, and the plans
+# that follow a run do not hang on those: autovacuum analyzes them in its own time (ANALYZE of a
+# million transactions took 0.5-0.8 s of every close and reversal).
 RUN_TABLES = ("closing_settlement", "closing_costadjustment")
 
 

@@ -146,7 +146,7 @@ def _perform_one(run_id: int) -> tuple[ClosingRun | None, int | None]:
             if reversal is None:
                 return None, None
             roomy_sorts(256)
-            refresh_statistics(*RUN_TABLES)
+            refresh_statistics(*RUN_TABLES, only_stale=True)
             _reverse_run(reversal)
             then = list((reversal.selection or {}).get(THEN_REVERSE, []))
             following = None

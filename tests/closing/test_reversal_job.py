@@ -120,3 +120,20 @@ def test_it_fails_the_run_with_the_error_and_resume_queues_it_again(closed, queu
     jobs.reverse(reversal.pk)
     reversal.refresh_from_db()
     assert reversal.status == "ended"
+
+
+def test_it_refuses_to_take_a_run_off_an_on_hand_cache_that_lost_its_row(closed, books):
+    """The cached on-hand value the run adjusted must be there to take its adjustment back: a
+    missing row fails the reversal, on either database, and leaves the books as they were."""
+    from inventory.models import OnHand
+
+    assert closed.adjustments_count > 0
+    OnHand.objects.filter(item__number="WIDGET").delete()
+    before = (books.export(), books.settlements(), books.balance("1400"))
+
+    with pytest.raises(RuntimeError, match="WIDGET has transactions in .* but no on-hand row there"):
+        services.closing_reverse()
+
+    closed.refresh_from_db()
+    assert (closed.status, closed.is_cancelled) == ("ended", False)
+    assert (books.export(), books.settlements(), books.balance("1400")) == before
