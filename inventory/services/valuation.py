@@ -48,28 +48,29 @@ SETTLE_SET = (
     f"THEN %s ELSE {TRANSACTIONS}.date_closed END"
 )
 SETTLE_TMP = "tmp_settle_rows"
-# PostgreSQL: the update returns the place of every row it changes, and the same statement adds
-# the adjustments to the cost dimension and on-hand caches, so no transaction's place is read
-# into Python. It returns how many transactions it changed (the set-based check of the references
-# the close's settlements and adjustments hold without database foreign keys, closing migration
-# 0010: a row updated here exists and stays locked to the commit), then the on-hand places it
-# found no row for (the caches would be wrong).
-SETTLE_AND_REVALUE = f"""
+
+
+def _revalued(*, update: str, amount: str, sign: str) -> str:
+    """The start of one statement that runs `update` on transactions and, from its RETURNING, adds
+    (`sign` "+") or takes off ("-") each changed transaction's `amount` on the cost dimension and
+    on-hand caches. It ends with the CTEs `changed` and `hands` (the on-hand places) and `hands_done`
+    (those it found a row for); the caller adds the final SELECT. `{financial}` is left for the
+    caller to fill with the financial statuses' placeholders."""
+    return f"""
 WITH changed AS (
-    UPDATE {TRANSACTIONS} SET {SETTLE_SET} FROM {SETTLE_TMP} d WHERE {TRANSACTIONS}.id = d.id
+    {update}
     RETURNING {TRANSACTIONS}.cost_dimension_id, {TRANSACTIONS}.item_id, {TRANSACTIONS}.site_id,
               {TRANSACTIONS}.warehouse_id, {TRANSACTIONS}.tracking_number,
-              {TRANSACTIONS}.status IN ({{financial}}) AS financial, d.d_adjustment
+              {TRANSACTIONS}.status IN ({{financial}}) AS financial, {amount} AS amount
 ), places AS (
     SELECT cost_dimension_id, item_id, site_id, warehouse_id, tracking_number,
-           SUM(CASE WHEN financial THEN d_adjustment ELSE 0 END) * 0.01 AS f,
-           SUM(CASE WHEN financial THEN 0 ELSE d_adjustment END) * 0.01 AS p
-      FROM changed WHERE d_adjustment <> 0
+           SUM(CASE WHEN financial THEN amount ELSE 0 END) AS f, SUM(CASE WHEN financial THEN 0 ELSE amount END) AS p
+      FROM changed WHERE amount <> 0
      GROUP BY cost_dimension_id, item_id, site_id, warehouse_id, tracking_number
 ), dimensions AS (
     UPDATE inventory_costdimension
-       SET financial_value = ROUND(inventory_costdimension.financial_value + s.f, 2),
-           physical_value = ROUND(inventory_costdimension.physical_value + s.p, 2)
+       SET financial_value = ROUND(inventory_costdimension.financial_value {sign} s.f, 2),
+           physical_value = ROUND(inventory_costdimension.physical_value {sign} s.p, 2)
       FROM (SELECT cost_dimension_id, SUM(f) AS f, SUM(p) AS p FROM places GROUP BY cost_dimension_id) s
      WHERE inventory_costdimension.id = s.cost_dimension_id
     RETURNING 1
@@ -78,19 +79,35 @@ WITH changed AS (
       FROM places GROUP BY item_id, site_id, warehouse_id, tracking_number
 ), hands_done AS (
     UPDATE inventory_onhand
-       SET financial_value = ROUND(inventory_onhand.financial_value + s.f, 2),
-           physical_value = ROUND(inventory_onhand.physical_value + s.p, 2)
+       SET financial_value = ROUND(inventory_onhand.financial_value {sign} s.f, 2),
+           physical_value = ROUND(inventory_onhand.physical_value {sign} s.p, 2)
       FROM hands s
      WHERE inventory_onhand.item_id = s.item_id AND inventory_onhand.site_id = s.site_id
        AND inventory_onhand.warehouse_id = s.warehouse_id AND inventory_onhand.tracking_number = s.tracking_number
     RETURNING inventory_onhand.item_id, inventory_onhand.site_id, inventory_onhand.warehouse_id,
               inventory_onhand.tracking_number
 )
-SELECT 0 AS missing, count(*), NULL, NULL FROM changed
-UNION ALL
-SELECT 1, h.item_id, h.warehouse_id, h.tracking_number FROM hands h
+"""
+
+
+# The on-hand places the statement found no row for (the caches would be wrong).
+HANDS_MISSING = """
+  FROM hands h
  WHERE NOT EXISTS (SELECT 1 FROM hands_done o WHERE o.item_id = h.item_id AND o.site_id = h.site_id
                       AND o.warehouse_id = h.warehouse_id AND o.tracking_number = h.tracking_number)
+"""
+# PostgreSQL: the update returns the place of every row it changes, and the same statement adds
+# the adjustments to the cost dimension and on-hand caches, so no transaction's place is read
+# into Python. It returns how many transactions it changed (the set-based check of the references
+# the close's settlements and adjustments hold without database foreign keys, closing migration
+# 0010: a row updated here exists and stays locked to the commit), then the on-hand places it
+# found no row for (the caches would be wrong).
+SETTLE_AND_REVALUE = _revalued(
+    update=f"UPDATE {TRANSACTIONS} SET {SETTLE_SET} FROM {SETTLE_TMP} d WHERE {TRANSACTIONS}.id = d.id",
+    amount="d.d_adjustment * 0.01", sign="+") + f"""
+SELECT 0 AS missing, count(*), NULL, NULL FROM changed
+UNION ALL
+SELECT 1, h.item_id, h.warehouse_id, h.tracking_number {HANDS_MISSING}
 """
 # Elsewhere (SQLite, the tests' default): the same update, then the places read back by a join.
 SETTLED_PLACES = f"""
@@ -231,40 +248,8 @@ TAKE_BACK_SET = f"""
 # its adjustments off the cost dimension and on-hand caches (no second pass joining the run's
 # adjustments with a million transactions to find their places), and returns the on-hand places it
 # found no row for.
-TAKE_BACK_AND_REVALUE = f"""
-WITH changed AS (
-    UPDATE {TRANSACTIONS} {TAKE_BACK_SET}
-    RETURNING {TRANSACTIONS}.cost_dimension_id, {TRANSACTIONS}.item_id, {TRANSACTIONS}.site_id,
-              {TRANSACTIONS}.warehouse_id, {TRANSACTIONS}.tracking_number,
-              {TRANSACTIONS}.status IN ({{financial}}) AS financial, s.adj
-), places AS (
-    SELECT cost_dimension_id, item_id, site_id, warehouse_id, tracking_number,
-           SUM(CASE WHEN financial THEN adj ELSE 0 END) AS f, SUM(CASE WHEN financial THEN 0 ELSE adj END) AS p
-      FROM changed WHERE adj <> 0
-     GROUP BY cost_dimension_id, item_id, site_id, warehouse_id, tracking_number
-), dimensions AS (
-    UPDATE inventory_costdimension
-       SET financial_value = ROUND(inventory_costdimension.financial_value - s.f, 2),
-           physical_value = ROUND(inventory_costdimension.physical_value - s.p, 2)
-      FROM (SELECT cost_dimension_id, SUM(f) AS f, SUM(p) AS p FROM places GROUP BY cost_dimension_id) s
-     WHERE inventory_costdimension.id = s.cost_dimension_id
-    RETURNING 1
-), hands AS (
-    SELECT item_id, site_id, warehouse_id, tracking_number, SUM(f) AS f, SUM(p) AS p
-      FROM places GROUP BY item_id, site_id, warehouse_id, tracking_number
-), hands_done AS (
-    UPDATE inventory_onhand
-       SET financial_value = ROUND(inventory_onhand.financial_value - s.f, 2),
-           physical_value = ROUND(inventory_onhand.physical_value - s.p, 2)
-      FROM hands s
-     WHERE inventory_onhand.item_id = s.item_id AND inventory_onhand.site_id = s.site_id
-       AND inventory_onhand.warehouse_id = s.warehouse_id AND inventory_onhand.tracking_number = s.tracking_number
-    RETURNING inventory_onhand.item_id, inventory_onhand.site_id, inventory_onhand.warehouse_id,
-              inventory_onhand.tracking_number
-)
-SELECT h.item_id, h.warehouse_id, h.tracking_number FROM hands h
- WHERE NOT EXISTS (SELECT 1 FROM hands_done o WHERE o.item_id = h.item_id AND o.site_id = h.site_id
-                      AND o.warehouse_id = h.warehouse_id AND o.tracking_number = h.tracking_number)
+TAKE_BACK_AND_REVALUE = _revalued(update=f"UPDATE {TRANSACTIONS} {TAKE_BACK_SET}", amount="s.adj", sign="-") + f"""
+SELECT h.item_id, h.warehouse_id, h.tracking_number {HANDS_MISSING}
 """
 # Elsewhere (SQLite): the adjusted transactions' places, read before the update.
 TAKEN_BACK_PLACES = f"""
