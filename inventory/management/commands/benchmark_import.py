@@ -80,7 +80,7 @@ class Command(BaseCommand):
             "copy_seconds": round(copy_seconds, 3) if copy_seconds else None,
             "ratio_to_copy": round(seconds / copy_seconds, 1) if copy_seconds else None,
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-            "floor_seconds": round(floor_seconds, 2) if floor_seconds else None,
+            "floor_seconds": round(floor_seconds, 3) if floor_seconds else None,
             "floor_ratio_to_copy": round(floor_seconds / copy_seconds, 1) if floor_seconds and copy_seconds else None,
             "through_job": options["through_job"], "database": connection.vendor,
             "items": Item.objects.filter(number__startswith=prefix).count(),
