@@ -4,7 +4,7 @@ foreign keys of settlements and adjustments, which the close's writer checks set
 from django.db import migrations
 
 FORWARD = r"""
-CREATE TRIGGER closing_closingrun_kept_by_closing BEFORE DELETE ON closing_closingrun FOR EACH ROW EXECUTE FUNCTION costbook_refuse_delete_referenced('closing_settlement', 'run_id', 'closing_costadjustment', 'run_id');
+CREATE TRIGGER closing_closingrun_kept_by_closing AFTER DELETE ON closing_closingrun REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION costbook_refuse_delete_referenced('closing_settlement', 'run_id', 'closing_costadjustment', 'run_id');
 """
 
 BACKWARD = r"""

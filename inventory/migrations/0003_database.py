@@ -5,21 +5,21 @@ table (fillfactor 50) so a close's updates of settled amounts stay HOT (docs/ben
 from django.db import migrations
 
 FORWARD = r"""
-CREATE TRIGGER inventory_costdimension_kept_by_transactions BEFORE DELETE ON inventory_costdimension FOR EACH ROW EXECUTE FUNCTION costbook_refuse_delete_referenced('inventory_inventorytransaction', 'cost_dimension_id');
+CREATE TRIGGER inventory_costdimension_kept_by_transactions AFTER DELETE ON inventory_costdimension REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION costbook_refuse_delete_referenced('inventory_inventorytransaction', 'cost_dimension_id');
 
-CREATE TRIGGER inventory_inventorytransaction_kept_by_closing BEFORE DELETE ON inventory_inventorytransaction FOR EACH ROW EXECUTE FUNCTION costbook_refuse_delete_referenced('closing_settlement', 'issue_id', 'closing_settlement', 'receipt_id', 'closing_costadjustment', 'transaction_id');
+CREATE TRIGGER inventory_inventorytransaction_kept_by_closing AFTER DELETE ON inventory_inventorytransaction REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION costbook_refuse_delete_referenced('closing_settlement', 'issue_id', 'closing_settlement', 'receipt_id', 'closing_costadjustment', 'transaction_id');
 
-CREATE TRIGGER inventory_inventorytransaction_kept_by_voucherlines BEFORE DELETE ON inventory_inventorytransaction FOR EACH ROW EXECUTE FUNCTION costbook_refuse_delete_referenced('ledger_voucherline', 'inventory_transaction_id');
+CREATE TRIGGER inventory_inventorytransaction_kept_by_voucherlines AFTER DELETE ON inventory_inventorytransaction REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION costbook_refuse_delete_referenced('ledger_voucherline', 'inventory_transaction_id');
 
-CREATE TRIGGER inventory_item_kept_by_transactions BEFORE DELETE ON inventory_item FOR EACH ROW EXECUTE FUNCTION costbook_refuse_delete_referenced('inventory_inventorytransaction', 'item_id');
+CREATE TRIGGER inventory_item_kept_by_transactions AFTER DELETE ON inventory_item REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION costbook_refuse_delete_referenced('inventory_inventorytransaction', 'item_id');
 
-CREATE TRIGGER inventory_item_kept_by_voucherlines BEFORE DELETE ON inventory_item FOR EACH ROW EXECUTE FUNCTION costbook_refuse_delete_referenced('ledger_voucherline', 'item_id');
+CREATE TRIGGER inventory_item_kept_by_voucherlines AFTER DELETE ON inventory_item REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION costbook_refuse_delete_referenced('ledger_voucherline', 'item_id');
 
-CREATE TRIGGER inventory_itemgroup_kept_by_voucherlines BEFORE DELETE ON inventory_itemgroup FOR EACH ROW EXECUTE FUNCTION costbook_refuse_delete_referenced('ledger_voucherline', 'item_group_id');
+CREATE TRIGGER inventory_itemgroup_kept_by_voucherlines AFTER DELETE ON inventory_itemgroup REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION costbook_refuse_delete_referenced('ledger_voucherline', 'item_group_id');
 
-CREATE TRIGGER inventory_site_kept_by_transactions BEFORE DELETE ON inventory_site FOR EACH ROW EXECUTE FUNCTION costbook_refuse_delete_referenced('inventory_inventorytransaction', 'site_id');
+CREATE TRIGGER inventory_site_kept_by_transactions AFTER DELETE ON inventory_site REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION costbook_refuse_delete_referenced('inventory_inventorytransaction', 'site_id');
 
-CREATE TRIGGER inventory_warehouse_kept_by_transactions BEFORE DELETE ON inventory_warehouse FOR EACH ROW EXECUTE FUNCTION costbook_refuse_delete_referenced('inventory_inventorytransaction', 'warehouse_id');
+CREATE TRIGGER inventory_warehouse_kept_by_transactions AFTER DELETE ON inventory_warehouse REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION costbook_refuse_delete_referenced('inventory_inventorytransaction', 'warehouse_id');
 
 ALTER TABLE inventory_inventorytransaction SET (fillfactor=50);
 """

@@ -74,11 +74,11 @@ $$;
 
 CREATE INDEX ledger_voucher_feed ON ledger_voucher USING btree (feed_xact, id);
 
-CREATE TRIGGER ledger_mainaccount_kept_by_transactions BEFORE DELETE ON ledger_mainaccount FOR EACH ROW EXECUTE FUNCTION costbook_refuse_delete_referenced('inventory_inventorytransaction', 'inventory_account_id', 'inventory_inventorytransaction', 'offset_account_id');
+CREATE TRIGGER ledger_mainaccount_kept_by_transactions AFTER DELETE ON ledger_mainaccount REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION costbook_refuse_delete_referenced('inventory_inventorytransaction', 'inventory_account_id', 'inventory_inventorytransaction', 'offset_account_id');
 
-CREATE TRIGGER ledger_mainaccount_kept_by_voucherlines BEFORE DELETE ON ledger_mainaccount FOR EACH ROW EXECUTE FUNCTION costbook_refuse_delete_referenced('ledger_voucherline', 'account_id');
+CREATE TRIGGER ledger_mainaccount_kept_by_voucherlines AFTER DELETE ON ledger_mainaccount REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION costbook_refuse_delete_referenced('ledger_voucherline', 'account_id');
 
-CREATE TRIGGER ledger_voucher_kept_by_voucherlines BEFORE DELETE ON ledger_voucher FOR EACH ROW EXECUTE FUNCTION costbook_refuse_delete_referenced('ledger_voucherline', 'voucher_id');
+CREATE TRIGGER ledger_voucher_kept_by_voucherlines AFTER DELETE ON ledger_voucher REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION costbook_refuse_delete_referenced('ledger_voucherline', 'voucher_id');
 
 CREATE CONSTRAINT TRIGGER ledger_voucher_balance_check_at_commit AFTER INSERT ON ledger_voucher_balance_check DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_vouchers_balanced_at_commit();
 

@@ -51,3 +51,17 @@ def test_it_refuses_to_settle_a_transaction_that_does_not_exist(closed):
             transactions_settle(rows=[(existing.pk, 0, 0, 1), (gone, 1_000_000, 500, 0)], closed_on=date(2026, 1, 31))
     existing.refresh_from_db()
     assert existing.cost_amount_adjustment == before  # rolled back with the bundle
+
+
+def test_a_delete_of_many_transactions_is_refused_whole_naming_the_first_one_still_referred_to(closed):
+    # One statement deleting every transaction: the guard checks the statement's deleted rows at
+    # once (not row by row) and refuses all of it, naming the lowest id the first referring column
+    # (a settlement's issue) holds.
+    issue = Settlement.objects.order_by("issue_id").values_list("issue_id", flat=True).first()
+    before = InventoryTransaction.objects.count()
+    with pytest.raises(IntegrityError, match=rf"Row {issue} of inventory_inventorytransaction is still referred "
+                                             r"to by closing_settlement\.issue_id"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM ledger_voucherline")
+            cursor.execute("DELETE FROM inventory_inventorytransaction")
+    assert InventoryTransaction.objects.count() == before
