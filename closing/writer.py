@@ -11,7 +11,7 @@ from datetime import date
 from django.db import connection
 
 from closing.models import ClosingRun
-from common.bulk import copy_rows
+from common.bulk import copy_lines
 from inventory.services.valuation import run_take_back
 
 
@@ -105,19 +105,25 @@ def undo_run(run: ClosingRun) -> None:
         cursor.execute("DROP TABLE tmp_run_deltas")
 
 
-def write_settlements(rows: Sequence[tuple[int, int, int, int, int, date]]) -> None:
-    """Settlement rows in fixed point: (run id, issue id, receipt id, quantity in millionths, amount
-    in cents, date). Written as "<integer>e-6" and "<integer>e-2", which the numeric columns read
-    exactly: no Decimal is made for a million rows."""
-    copy_rows("closing_settlement", ["run_id", "issue_id", "receipt_id", "qty", "amount", "date"],
-              [(run_id, issue, receipt, f"{qty}e-6", f"{amount}e-2", on) for run_id, issue, receipt, qty, amount, on in rows],
-              plain=True)
+SETTLEMENT_COLUMNS = ["run_id", "issue_id", "receipt_id", "qty", "amount", "date"]
+ADJUSTMENT_COLUMNS = ["run_id", "transaction_id", "amount", "date"]
+
+
+def write_settlements(*, run_id: int, on: date, rows: Sequence[tuple[int, int, int, int]]) -> None:
+    """A run's settlements on one date, in fixed point: (issue id, receipt id, quantity in
+    millionths, amount in cents). Written as "<integer>e-6" and "<integer>e-2", which the numeric
+    columns read exactly: no Decimal is made for a million rows, and each row is one f-string
+    (a tuple per row formatted value by value took 0.85 s of Python for 660,000 rows, this 0.50 s)."""
+    head, tail = f"{run_id}\t", f"\t{on}"
+    copy_lines("closing_settlement", SETTLEMENT_COLUMNS,
+               [f"{head}{issue}\t{receipt}\t{qty}e-6\t{amount}e-2{tail}" for issue, receipt, qty, amount in rows])
 
 
 def write_adjustments(*, run_id: int, on: date, adjustments: Sequence[tuple[int, int]]) -> None:
     """A run's cost adjustments: (transaction id, amount in cents), dated on the run's date."""
-    copy_rows("closing_costadjustment", ["run_id", "transaction_id", "amount", "date"],
-              [(run_id, txn_id, f"{amount}e-2", on) for txn_id, amount in adjustments], plain=True)
+    head, tail = f"{run_id}\t", f"\t{on}"
+    copy_lines("closing_costadjustment", ADJUSTMENT_COLUMNS,
+               [f"{head}{txn_id}\t{amount}e-2{tail}" for txn_id, amount in adjustments])
 
 
 def settlements_delete(*, transaction_ids: Sequence[int]) -> None:

@@ -212,6 +212,7 @@ def _price(plan: Plan, base: list[int]) -> _Priced:
     priced = _Priced()
     settlements = priced.settlements
     append = settlements.append
+    new = tuple.__new__  # FixedSettlement(...) through its Python-level __new__ costs a frame per leg
     for issue, receipt, qty, kind in plan.legs:
         if kind == OPEN_SYSTEM_RECEIPT:
             remaining_qty[receipt] = qty
@@ -232,7 +233,7 @@ def _price(plan: Plan, base: list[int]) -> _Priced:
         taken[issue] += amount
         matched[issue] += qty
         if kind == SETTLE:
-            append(FixedSettlement(ids[issue], ids[receipt], qty, amount))
+            append(new(FixedSettlement, (ids[issue], ids[receipt], qty, amount)))
 
     adjustments = priced.adjustments
     for pos in book.issues:

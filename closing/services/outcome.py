@@ -74,12 +74,12 @@ def write_outcome(run: ClosingRun, outcome) -> dict[str, int]:
                     delta[1] += amount
                 else:
                     receipt_id = system_ids[(dimension_id, receipt_id)]
-                append((run_id, issue_id, receipt_id, qty, amount, on))
+                append((issue_id, receipt_id, qty, amount))
         for warning in result.warnings:
             item_id = outcome.item_of.get(warning.txn_id)
             warnings.append(ClosingLog(run=run, level=ClosingLog.Level.WARNING, item_id=item_id,
                                        transaction_id=warning.txn_id if item_id else None, message=warning.message))
-    write_settlements(settlement_rows)
+    write_settlements(run_id=run_id, on=on, rows=settlement_rows)
     write_adjustments(run_id=run_id, on=on, adjustments=adjustments)
     if warnings:
         _name_items(warnings)
