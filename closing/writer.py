@@ -97,8 +97,14 @@ def undo_run(run: ClosingRun) -> None:
         # Materialized and analyzed, so the planner knows it joins a million rows, not two hundred
         # (its guess for a grouped UNION), and hashes instead of probing the index row by row.
         cursor.execute("DROP TABLE IF EXISTS tmp_run_deltas")
+        if connection.vendor == "postgresql":
+            # Grouped by sorting, not hashing: the output is wanted in id order anyway, and the
+            # planner, guessing 200 groups for a grouped UNION, hashes millions and sorts them again
+            # (at 10M transactions, 11M rows into 5M groups: 14.0 s hashed and sorted, 7.2 s sorted).
+            cursor.execute("SET LOCAL enable_hashagg = off")
         cursor.execute(RUN_DELTAS, [run.pk, run.pk, run.pk])
         if connection.vendor == "postgresql":
+            cursor.execute("RESET enable_hashagg")
             cursor.execute("ANALYZE tmp_run_deltas")
     run_take_back(table="tmp_run_deltas", run_number=run.number)
     with connection.cursor() as cursor:
