@@ -131,7 +131,7 @@ class Terminator(threading.Thread):
     def run(self) -> None:
         try:
             with psycopg.connect(database_url(), autocommit=True, application_name="costbook-fault-storm") as conn:
-                while len(self.hits) < self.times and not self.stopping.wait(self.rng.uniform(0.05, 0.4)):
+                while len(self.hits) < self.times and not self.stopping.wait(self.rng.uniform(0.02, 0.15)):
                     sessions = conn.execute(
                         "SELECT pid, state, left(query, 80) FROM pg_stat_activity WHERE datname = current_database() "
                         "AND application_name = %s AND pid <> pg_backend_pid() ORDER BY pid", [WORKER_LABEL]).fetchall()
