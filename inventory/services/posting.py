@@ -191,10 +191,11 @@ class PostingSession:
         if key not in self._places:
             # Guarded by the dimension lock: every on-hand row belongs to exactly one cost dimension.
             dimension = self.dimension(item, site, warehouse, tracking_number)
-            if DimensionKey(*key) not in self._on_hand:
-                self._on_hand[DimensionKey(*key)], _ = OnHand.objects.get_or_create(
+            on_hand_key = DimensionKey(*key)
+            if on_hand_key not in self._on_hand:
+                self._on_hand[on_hand_key], _ = OnHand.objects.get_or_create(
                     item=item, site=site, warehouse=warehouse, tracking_number=tracking_number)
-            self._places[key] = (dimension, self._on_hand[DimensionKey(*key)])
+            self._places[key] = (dimension, self._on_hand[on_hand_key])
         return self._places[key]
 
     # -- costing ----------------------------------------------------------------------------

@@ -170,10 +170,16 @@ def transactions_settle(*, rows: Sequence[tuple[int, int, int, int]], closed_on:
     if missing:
         _missing_on_hand(missing)
     if connection.vendor != "postgresql":
-        cached_values_add(adjustments=[
-            (_Place(dimension_id, item_id, site_id, warehouse_id, tracking or "", status in financial),
-             Decimal(cents).scaleb(-2))
-            for dimension_id, item_id, site_id, warehouse_id, tracking, status, cents in places])
+        _cached_cents_add(places, financial=financial, sign=1)
+
+
+def _cached_cents_add(places: Sequence[tuple], *, financial: list[str], sign: int) -> None:
+    """SQLite: add (`sign` 1) or take off (-1) adjustments in cents on the caches, from rows of
+    (dimension, item, site, warehouse, tracking number, status, cents) read back by a join."""
+    cached_values_add(adjustments=[
+        (_Place(dimension_id, item_id, site_id, warehouse_id, tracking or "", status in financial),
+         Decimal(sign * cents).scaleb(-2))
+        for dimension_id, item_id, site_id, warehouse_id, tracking, status, cents in places])
 
 
 def _missing_on_hand(missing: Sequence[tuple[int, int, str]]) -> None:
@@ -279,9 +285,7 @@ def run_take_back(*, table: str, run_number: str) -> None:
         cursor.execute(TAKEN_BACK_PLACES.format(table=table), own)
         places = cursor.fetchall()
         cursor.execute(f"UPDATE {TRANSACTIONS} {TAKE_BACK_SET.format(table=table)}", [True, *own])
-    cached_values_add(adjustments=[
-        (_Place(dimension_id, item_id, site_id, warehouse_id, tracking or "", status in financial), -Decimal(adj).scaleb(-2))
-        for dimension_id, item_id, site_id, warehouse_id, tracking, status, adj in places])
+    _cached_cents_add(places, financial=financial, sign=-1)
 
 
 def closing_transactions_insert(*, transactions: list[InventoryTransaction]) -> list[int]:
