@@ -75,14 +75,20 @@ class Voucher(models.Model):
     date = models.DateField(db_index=True)
     description = models.CharField(max_length=200)
     source = models.CharField(max_length=20, choices=Source.choices)
+    # No database foreign keys (PostgreSQL would queue a check for every voucher written, empty or
+    # not): vouchers_write checks them set-based and the tables referred to refuse deletes (ledger
+    # migration 0002_database). A reversal is rare: indexed only where set.
     reverses = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by", db_index=False,
+        db_constraint=False,
     )
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+",
+                                   db_constraint=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-date", "-id"]
+        indexes = [models.Index(fields=["reverses"], condition=Q(reverses__isnull=False), name="voucher_reverses")]
 
     def __str__(self) -> str:
         return self.number

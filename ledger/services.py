@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from common.audit import audit_changes, audit_record, audit_values
-from common.bulk import copy_rows, ids_reserve, references_check
+from common.bulk import copy_rows, ids_reserve, instances_references_check, references_check
 from common.errors import DomainError
 from common.money import ZERO, round_amount
 from common.numbering import number_block
@@ -157,13 +157,13 @@ def vouchers_write(*, drafts: Sequence[VoucherDraft], user=None, returning: bool
     numbers = number_block(code="voucher", count=len(drafts))
     if connection.vendor == "postgresql":
         return _vouchers_copy(rounded=rounded, numbers=numbers, user=user, returning=returning)
-    vouchers = Voucher.objects.bulk_create(
-        [
-            Voucher(number=number, date=draft.date, description=draft.description[:200], source=draft.source,
-                    reverses=draft.reverses, created_by=user)
-            for number, draft in zip(numbers, drafts, strict=False)
-        ]
-    )
+    vouchers = [
+        Voucher(number=number, date=draft.date, description=draft.description[:200], source=draft.source,
+                reverses=draft.reverses, created_by=user)
+        for number, draft in zip(numbers, drafts, strict=False)
+    ]
+    instances_references_check(vouchers)  # reverses and created_by: no database foreign key
+    vouchers = Voucher.objects.bulk_create(vouchers)
     lines = [line.to_line(voucher) for voucher, draft in zip(vouchers, drafts, strict=False) for line in draft.lines
              if round_amount(line.amount) != ZERO]
     rows = [tuple(getattr(line, column) for column in VOUCHER_LINE_COLUMNS) for line in lines]
@@ -189,9 +189,12 @@ def _vouchers_copy(*, rounded: list[tuple[VoucherDraft, list[Decimal]]], numbers
     ids = ids_reserve(table="ledger_voucher", count=len(drafts))
     user_id = getattr(user, "pk", None)
     now = timezone.now()
-    copy_rows("ledger_voucher", VOUCHER_COLUMNS, [
+    voucher_rows = [
         (pk, number, draft.date, draft.description[:200], draft.source, draft.reverses.pk if draft.reverses else None,
-         user_id, now) for pk, number, draft in zip(ids, numbers, drafts, strict=True)])
+         user_id, now) for pk, number, draft in zip(ids, numbers, drafts, strict=True)]
+    # The voucher reversed and the user have no database foreign key (ledger migration 0002_database).
+    references_check(model=Voucher, columns=VOUCHER_COLUMNS, rows=voucher_rows)
+    copy_rows("ledger_voucher", VOUCHER_COLUMNS, voucher_rows)
     lines = []
     for pk, (draft, amounts) in zip(ids, rounded, strict=True):
         for line, amount in zip(draft.lines, amounts, strict=True):

@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='inventorytransaction',
             name='marked_to',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='marked_issues', to='inventory.inventorytransaction'),
+            field=models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='marked_issues', to='inventory.inventorytransaction'),
         ),
         migrations.AddField(
             model_name='inventorytransaction',
@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='inventorytransaction',
             name='transfer_issue',
-            field=models.ForeignKey(blank=True, db_index=False, help_text='For the receiving side of a transfer: the issue whose cost it carries.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='transfer_receipts', to='inventory.inventorytransaction'),
+            field=models.ForeignKey(blank=True, db_constraint=False, db_index=False, help_text='For the receiving side of a transfer: the issue whose cost it carries.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='transfer_receipts', to='inventory.inventorytransaction'),
         ),
         migrations.AddField(
             model_name='item',
@@ -162,7 +162,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='inventorytransaction',
             name='journal_line',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='transactions', to='inventory.journalline'),
+            field=models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='transactions', to='inventory.journalline'),
         ),
         migrations.AddField(
             model_name='countinghistory',

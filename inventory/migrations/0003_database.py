@@ -2,6 +2,7 @@
 the foreign keys the posting writer checks set-based, and room on every page of the transaction
 table (fillfactor 50) so a close's updates of settled amounts stay HOT (docs/benchmarks.md)."""
 
+from django.conf import settings
 from django.db import migrations
 
 FORWARD = r"""
@@ -10,6 +11,10 @@ CREATE TRIGGER inventory_costdimension_kept_by_transactions AFTER DELETE ON inve
 CREATE TRIGGER inventory_inventorytransaction_kept_by_closing AFTER DELETE ON inventory_inventorytransaction REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION costbook_refuse_delete_referenced('closing_settlement', 'issue_id', 'closing_settlement', 'receipt_id', 'closing_costadjustment', 'transaction_id');
 
 CREATE TRIGGER inventory_inventorytransaction_kept_by_voucherlines AFTER DELETE ON inventory_inventorytransaction REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION costbook_refuse_delete_referenced('ledger_voucherline', 'inventory_transaction_id');
+
+CREATE TRIGGER inventory_inventorytransaction_kept_by_transactions AFTER DELETE ON inventory_inventorytransaction REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION costbook_refuse_delete_referenced('inventory_inventorytransaction', 'marked_to_id', 'inventory_inventorytransaction', 'transfer_issue_id');
+
+CREATE TRIGGER inventory_journalline_kept_by_transactions AFTER DELETE ON inventory_journalline REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION costbook_refuse_delete_referenced('inventory_inventorytransaction', 'journal_line_id');
 
 CREATE TRIGGER inventory_item_kept_by_transactions AFTER DELETE ON inventory_item REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION costbook_refuse_delete_referenced('inventory_inventorytransaction', 'item_id');
 
@@ -31,19 +36,32 @@ DROP TRIGGER IF EXISTS inventory_site_kept_by_transactions ON inventory_site;
 DROP TRIGGER IF EXISTS inventory_itemgroup_kept_by_voucherlines ON inventory_itemgroup;
 DROP TRIGGER IF EXISTS inventory_item_kept_by_voucherlines ON inventory_item;
 DROP TRIGGER IF EXISTS inventory_item_kept_by_transactions ON inventory_item;
+DROP TRIGGER IF EXISTS inventory_journalline_kept_by_transactions ON inventory_journalline;
+DROP TRIGGER IF EXISTS inventory_inventorytransaction_kept_by_transactions ON inventory_inventorytransaction;
 DROP TRIGGER IF EXISTS inventory_inventorytransaction_kept_by_voucherlines ON inventory_inventorytransaction;
 DROP TRIGGER IF EXISTS inventory_inventorytransaction_kept_by_closing ON inventory_inventorytransaction;
 DROP TRIGGER IF EXISTS inventory_costdimension_kept_by_transactions ON inventory_costdimension;
 """
 
 
+# The user who posted a transaction (no index: users are deleted rarely, and never one who posted).
+USER_GUARD = ("CREATE TRIGGER inventory_user_kept_by_transactions AFTER DELETE ON {table} REFERENCING OLD TABLE AS gone "
+              "FOR EACH STATEMENT EXECUTE FUNCTION costbook_refuse_delete_referenced('inventory_inventorytransaction', "
+              "'created_by_id')")
+
+
 def forward(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(FORWARD, params=None)
+        table = apps.get_model(settings.AUTH_USER_MODEL)._meta.db_table
+        schema_editor.execute(USER_GUARD.format(table=schema_editor.quote_name(table)), params=None)
 
 
 def backward(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
+        table = apps.get_model(settings.AUTH_USER_MODEL)._meta.db_table
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS inventory_user_kept_by_transactions ON {schema_editor.quote_name(table)}",
+                              params=None)
         schema_editor.execute(BACKWARD, params=None)
 
 
@@ -52,5 +70,6 @@ class Migration(migrations.Migration):
         ("inventory", "0002_initial"),
         ("common", "0002_database"),
         ("ledger", "0002_database"),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
     operations = [migrations.RunPython(forward, backward)]

@@ -47,7 +47,7 @@ class InventoryTransaction(models.Model):
     # No database foreign key on item, site, warehouse, dimension and the two accounts: the writers
     # (PostingSession, closing_transactions_insert) check and lock them set-based
     # (common.bulk.references_check) and the tables refer to refuse deletes (inventory migration
-    # 0012), instead of PostgreSQL's check per row and key (about 10 us each).
+    # 0003_database), instead of PostgreSQL's check per row and key (about 10 us each).
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="transactions", db_index=False,
                              db_constraint=False)
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False)
@@ -68,15 +68,17 @@ class InventoryTransaction(models.Model):
     cost_amount_settled = models.DecimalField(**AMOUNT_FIELD, default=0)
     value_open = models.BooleanField(default=True)
     date_closed = models.DateField(null=True, blank=True)
-    # Mostly empty: indexed only where set (partial indexes in Meta).
+    # Mostly empty: indexed only where set (partial indexes in Meta). No database foreign key
+    # either: PostgreSQL queues its check for every inserted row, empty or not.
     marked_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="marked_issues",
-                                  db_index=False)
+                                  db_index=False, db_constraint=False)
     transfer_issue = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="transfer_receipts",
         help_text="For the receiving side of a transfer: the issue whose cost it carries.", db_index=False,
+        db_constraint=False,
     )
     journal_line = models.ForeignKey("inventory.JournalLine", null=True, blank=True, on_delete=models.PROTECT,
-                                     related_name="transactions", db_index=False)
+                                     related_name="transactions", db_index=False, db_constraint=False)
     # The accounts of the posting that valued this transaction. Closing adjustments post here, not
     # to whatever the item group says today (AX: "the ledger accounts of the original transaction").
     inventory_account = models.ForeignKey(MainAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
@@ -84,7 +86,7 @@ class InventoryTransaction(models.Model):
     offset_account = models.ForeignKey(MainAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
                                        db_index=False, db_constraint=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+",
-                                   db_index=False)
+                                   db_index=False, db_constraint=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -52,11 +52,12 @@ class Migration(migrations.Migration):
                 ('description', models.CharField(max_length=200)),
                 ('source', models.CharField(choices=[('inventory', 'Inventory posting'), ('journal', 'Inventory journal'), ('closing', 'Closing and adjustment'), ('reversal', 'Reversal')], max_length=20)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reverses', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reversed_by', to='ledger.voucher')),
+                ('created_by', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('reverses', models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reversed_by', to='ledger.voucher')),
             ],
             options={
                 'ordering': ['-date', '-id'],
+                'indexes': [models.Index(condition=models.Q(('reverses__isnull', False)), fields=['reverses'], name='voucher_reverses')],
             },
         ),
         migrations.CreateModel(

@@ -1,10 +1,11 @@
 """What the ledger keeps in PostgreSQL beyond Django's tables: balanced vouchers checked once per
-voucher at commit (the statement trigger notes the vouchers a statement inserted, the deferred
-constraint trigger checks them), updates and deletes of lines checked row by row, the voucher
+voucher at commit (the statement trigger notes the vouchers a statement left off balance, the
+deferred constraint trigger checks them whole), updates and deletes of lines checked row by row, the voucher
 feed's position (the writing transaction id), and the delete guards that stand in for foreign keys
 the bulk writers check set-based (docs/benchmarks.md; their function is common 0002_database's).
 SQLite (make run) has none of it; there the services' own checks stand."""
 
+from django.conf import settings
 from django.db import migrations
 
 FORWARD = r"""
@@ -41,7 +42,12 @@ CREATE FUNCTION ledger_voucherline_note_inserted() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    INSERT INTO ledger_voucher_unchecked (voucher_id) SELECT DISTINCT voucher_id FROM inserted_lines;
+    -- Only the vouchers whose lines in this statement do not net to zero: a voucher that balanced
+    -- before (every committed one does) still balances after lines that net to zero; one whose
+    -- lines arrive over several statements is noted by each that leaves it off balance and then
+    -- checked whole. Updates and deletes keep their row check of the whole voucher.
+    INSERT INTO ledger_voucher_unchecked (voucher_id)
+    SELECT voucher_id FROM inserted_lines GROUP BY voucher_id HAVING SUM(debit) <> SUM(credit);
     IF FOUND THEN
         INSERT INTO ledger_voucher_balance_check (txid) VALUES (txid_current()) ON CONFLICT DO NOTHING;
     END IF;
@@ -80,6 +86,8 @@ CREATE TRIGGER ledger_mainaccount_kept_by_voucherlines AFTER DELETE ON ledger_ma
 
 CREATE TRIGGER ledger_voucher_kept_by_voucherlines AFTER DELETE ON ledger_voucher REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION costbook_refuse_delete_referenced('ledger_voucherline', 'voucher_id');
 
+CREATE TRIGGER ledger_voucher_kept_by_vouchers AFTER DELETE ON ledger_voucher REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION costbook_refuse_delete_referenced('ledger_voucher', 'reverses_id');
+
 CREATE CONSTRAINT TRIGGER ledger_voucher_balance_check_at_commit AFTER INSERT ON ledger_voucher_balance_check DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_vouchers_balanced_at_commit();
 
 CREATE CONSTRAINT TRIGGER ledger_voucherline_balanced AFTER DELETE OR UPDATE OF voucher_id, debit, credit ON ledger_voucherline DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_voucher_balanced();
@@ -91,6 +99,7 @@ BACKWARD = r"""
 DROP TRIGGER IF EXISTS ledger_voucherline_balanced_insert ON ledger_voucherline;
 DROP TRIGGER IF EXISTS ledger_voucherline_balanced ON ledger_voucherline;
 DROP TRIGGER IF EXISTS ledger_voucher_balance_check_at_commit ON ledger_voucher_balance_check;
+DROP TRIGGER IF EXISTS ledger_voucher_kept_by_vouchers ON ledger_voucher;
 DROP TRIGGER IF EXISTS ledger_voucher_kept_by_voucherlines ON ledger_voucher;
 DROP TRIGGER IF EXISTS ledger_mainaccount_kept_by_voucherlines ON ledger_mainaccount;
 DROP TRIGGER IF EXISTS ledger_mainaccount_kept_by_transactions ON ledger_mainaccount;
@@ -104,13 +113,23 @@ DROP TABLE IF EXISTS ledger_voucher_balance_check;
 """
 
 
+# The user who wrote a voucher (indexed: Django's PROTECT looks there before a user is deleted).
+USER_GUARD = ("CREATE TRIGGER ledger_user_kept_by_vouchers AFTER DELETE ON {table} REFERENCING OLD TABLE AS gone "
+              "FOR EACH STATEMENT EXECUTE FUNCTION costbook_refuse_delete_referenced('ledger_voucher', 'created_by_id')")
+
+
 def forward(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(FORWARD, params=None)
+        table = apps.get_model(settings.AUTH_USER_MODEL)._meta.db_table
+        schema_editor.execute(USER_GUARD.format(table=schema_editor.quote_name(table)), params=None)
 
 
 def backward(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
+        table = apps.get_model(settings.AUTH_USER_MODEL)._meta.db_table
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS ledger_user_kept_by_vouchers ON {schema_editor.quote_name(table)}",
+                              params=None)
         schema_editor.execute(BACKWARD, params=None)
 
 
@@ -118,5 +137,6 @@ class Migration(migrations.Migration):
     dependencies = [
         ("ledger", "0001_initial"),
         ("common", "0002_database"),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
     operations = [migrations.RunPython(forward, backward)]

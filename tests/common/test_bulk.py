@@ -105,3 +105,46 @@ def test_it_refuses_in_the_database_to_delete_what_a_transaction_or_line_refers_
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM inventory_item WHERE id = %s", [unused.pk])
     assert not Item.objects.filter(pk=unused.pk).exists()
+
+
+def test_it_refuses_a_voucher_reversing_one_that_does_not_exist(company):
+    inventory, accrual = company.accounts["1400"], company.accounts["2100"]
+    ghost = Voucher(pk=987654, number="GHOST")  # never saved: what a bug in a writer would name
+
+    with pytest.raises(DomainError, match=r"refers to voucher 987654 \(reverses\), which does not exist"):
+        voucher_post(date=date(2026, 1, 5), description="stray reversal", source=Voucher.Source.REVERSAL, reverses=ghost,
+                     lines=[LineSpec(account=inventory, amount=D("5.00")), LineSpec(account=accrual, amount=D("-5.00"))])
+    assert not Voucher.objects.filter(description="stray reversal").exists()
+
+
+@postgres_only
+@pytest.mark.postgres
+def test_it_refuses_in_the_database_to_delete_what_the_mostly_empty_keys_refer_to(company, django_user_model):
+    # The keys usually empty on a posted row (its user, the receipt an issue is marked to, the voucher
+    # a reversal reverses) have no database foreign key either: the delete guards answer for them.
+    user = django_user_model.objects.create_user("poster")
+    item = ItemFactory()
+    with posting_session(user=user) as session:
+        bought = session.receive(item=item, qty=D("2"), unit_cost=D("10"), posting_date=date(2026, 1, 5),
+                                 site=company.site, warehouse=company.warehouse, source_type=SourceType.PURCHASE,
+                                 financial=True)
+        session.issue(item=item, qty=D("1"), posting_date=date(2026, 1, 6), site=company.site,
+                      warehouse=company.warehouse, source_type=SourceType.SALE, financial=True, marked_to=bought)
+    original = Voucher.objects.get(lines__inventory_transaction=bought, lines__account=company.accounts["1400"])
+    lines = [LineSpec(account=line.account, amount=line.credit - line.debit) for line in original.lines.all()]
+    voucher_post(date=date(2026, 1, 7), description="reversal", source=Voucher.Source.REVERSAL, lines=lines,
+                 reverses=original)
+
+    with pytest.raises(IntegrityError, match=r"still referred to by (inventory_inventorytransaction|ledger_voucher)"
+                                             r"\.created_by_id"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("DELETE FROM auth_user WHERE id = %s", [user.pk])
+    with pytest.raises(IntegrityError, match="still referred to by inventory_inventorytransaction.marked_to_id"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("DELETE FROM ledger_voucherline WHERE inventory_transaction_id = %s", [bought.pk])
+            cursor.execute("DELETE FROM inventory_inventorytransaction WHERE id = %s", [bought.pk])
+    with pytest.raises(IntegrityError, match="still referred to by ledger_voucher.reverses_id"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("DELETE FROM ledger_voucherline WHERE voucher_id = %s", [original.pk])
+            cursor.execute("DELETE FROM ledger_voucher WHERE id = %s", [original.pk])
+    assert Voucher.objects.filter(pk=original.pk).exists() and django_user_model.objects.filter(pk=user.pk).exists()

@@ -99,6 +99,27 @@ def test_it_refuses_to_commit_an_unbalanced_voucher_on_postgresql(company):
         VoucherLine.objects.create(voucher=voucher, account=accrual, credit=D("10.00"))
     assert VoucherLine.objects.filter(voucher__number="V-2").count() == 2
 
+    # One statement writing two vouchers' lines that net to zero together: V-3, off balance after
+    # it, is balanced by a second statement; V-4 stays off balance and is refused.
+    with pytest.raises(IntegrityError, match=r"Voucher \d+ does not balance: debit minus credit is 3\.00"):
+        with transaction.atomic():
+            v3 = Voucher.objects.create(number="V-3", date=date(2026, 1, 5), description="", source="inventory")
+            v4 = Voucher.objects.create(number="V-4", date=date(2026, 1, 5), description="", source="inventory")
+            day = date(2026, 1, 5)
+            VoucherLine.objects.bulk_create([
+                VoucherLine(voucher=v3, date=day, account=inventory, debit=D("4.00")),
+                VoucherLine(voucher=v3, date=day, account=accrual, credit=D("4.00")),
+                VoucherLine(voucher=v4, date=day, account=inventory, debit=D("3.00")),
+                VoucherLine(voucher=v3, date=day, account=accrual, credit=D("3.00")),
+            ])
+            VoucherLine.objects.create(voucher=v3, account=inventory, debit=D("3.00"))
+    # Lines that balance within their statement, added to a committed voucher, keep it balanced.
+    with transaction.atomic():
+        v2 = Voucher.objects.get(number="V-2")
+        VoucherLine.objects.bulk_create([VoucherLine(voucher=v2, date=v2.date, account=inventory, debit=D("1.00")),
+                                         VoucherLine(voucher=v2, date=v2.date, account=accrual, credit=D("1.00"))])
+    assert VoucherLine.objects.filter(voucher__number="V-2").count() == 4
+
     # Changing or deleting one line of a committed voucher unbalances it, and is refused too.
     with pytest.raises(IntegrityError, match="does not balance"), transaction.atomic():
         VoucherLine.objects.filter(voucher__number="V-2", account=inventory).update(debit=D("11.00"))
