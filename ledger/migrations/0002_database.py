@@ -1,6 +1,7 @@
 """What the ledger keeps in PostgreSQL beyond Django's tables: balanced vouchers checked once per
 voucher at commit (the statement trigger notes the vouchers a statement left off balance, the
-deferred constraint trigger checks them whole), updates and deletes of lines checked row by row, the voucher
+deferred constraint trigger checks them whole), updates and deletes of lines checked row by row
+(the voucher a line leaves as well as the one it is in), the voucher
 feed's position (the writing transaction id), and the delete guards that stand in for foreign keys
 the bulk writers check set-based (docs/benchmarks.md; their function is common 0002_database's).
 SQLite (make run) has none of it; there the services' own checks stand."""
@@ -27,13 +28,19 @@ DECLARE
     checked_id bigint;
     difference numeric;
 BEGIN
-    IF TG_OP = 'DELETE' THEN checked_id := OLD.voucher_id; ELSE checked_id := NEW.voucher_id; END IF;
-    SELECT COALESCE(SUM(debit), 0) - COALESCE(SUM(credit), 0) INTO difference
-      FROM ledger_voucherline WHERE voucher_id = checked_id;
-    IF difference <> 0 THEN
-        RAISE EXCEPTION 'Voucher % does not balance: debit minus credit is %', checked_id, difference
-            USING ERRCODE = 'check_violation';
-    END IF;
+    -- The voucher a line left (deleted, or moved to another voucher) and the one it is in now.
+    FOR checked_id IN
+        SELECT DISTINCT v FROM unnest(ARRAY[CASE WHEN TG_OP <> 'INSERT' THEN OLD.voucher_id END,
+                                            CASE WHEN TG_OP <> 'DELETE' THEN NEW.voucher_id END]) AS v
+         WHERE v IS NOT NULL
+    LOOP
+        SELECT COALESCE(SUM(debit), 0) - COALESCE(SUM(credit), 0) INTO difference
+          FROM ledger_voucherline WHERE voucher_id = checked_id;
+        IF difference <> 0 THEN
+            RAISE EXCEPTION 'Voucher % does not balance: debit minus credit is %', checked_id, difference
+                USING ERRCODE = 'check_violation';
+        END IF;
+    END LOOP;
     RETURN NULL;
 END;
 $$;
@@ -43,9 +50,10 @@ CREATE FUNCTION ledger_voucherline_note_inserted() RETURNS trigger
     AS $$
 BEGIN
     -- Only the vouchers whose lines in this statement do not net to zero: a voucher that balanced
-    -- before (every committed one does) still balances after lines that net to zero; one whose
-    -- lines arrive over several statements is noted by each that leaves it off balance and then
-    -- checked whole. Updates and deletes keep their row check of the whole voucher.
+    -- before (every committed one does: this rests on it) still balances after lines that net to
+    -- zero; one whose lines arrive over several statements is noted by each statement whose own
+    -- lines do not net to zero, and then checked whole. Updates and deletes keep their row check
+    -- of the whole voucher, both vouchers where a line moves from one to another.
     INSERT INTO ledger_voucher_unchecked (voucher_id)
     SELECT voucher_id FROM inserted_lines GROUP BY voucher_id HAVING SUM(debit) <> SUM(credit);
     IF FOUND THEN

@@ -125,6 +125,15 @@ def test_it_refuses_to_commit_an_unbalanced_voucher_on_postgresql(company):
         VoucherLine.objects.filter(voucher__number="V-2", account=inventory).update(debit=D("11.00"))
     with pytest.raises(IntegrityError, match="does not balance"), transaction.atomic():
         VoucherLine.objects.filter(voucher__number="V-2", account=accrual).delete()
+    # Moving a line to another voucher unbalances the one it leaves, whatever becomes of the other.
+    with transaction.atomic():
+        v5 = Voucher.objects.create(number="V-5", date=date(2026, 1, 5), description="", source="inventory")
+        VoucherLine.objects.create(voucher=v5, account=inventory, debit=D("5.00"))
+        VoucherLine.objects.create(voucher=v5, account=accrual, credit=D("5.00"))
+    v2 = Voucher.objects.get(number="V-2")
+    with pytest.raises(IntegrityError, match=rf"Voucher {v2.pk} does not balance"), transaction.atomic():
+        VoucherLine.objects.filter(voucher=v2, account=inventory, debit=D("10.00")).update(voucher=v5)
+        VoucherLine.objects.filter(voucher=v5, account=accrual).update(credit=D("15.00"))
     assert unbalanced_vouchers() == []
 
 
