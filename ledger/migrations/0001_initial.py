@@ -47,7 +47,7 @@ class Migration(migrations.Migration):
             name='Voucher',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=30, unique=True)),
+                ('number', models.CharField(max_length=30)),
                 ('date', models.DateField(db_index=True)),
                 ('description', models.CharField(max_length=200)),
                 ('source', models.CharField(choices=[('inventory', 'Inventory posting'), ('journal', 'Inventory journal'), ('closing', 'Closing and adjustment'), ('reversal', 'Reversal')], max_length=20)),
@@ -58,6 +58,7 @@ class Migration(migrations.Migration):
             options={
                 'ordering': ['-date', '-id'],
                 'indexes': [models.Index(condition=models.Q(('reverses__isnull', False)), fields=['reverses'], name='voucher_reverses')],
+                'constraints': [models.UniqueConstraint(fields=('number',), name='voucher_number_unique')],
             },
         ),
         migrations.CreateModel(
