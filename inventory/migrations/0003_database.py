@@ -1,6 +1,7 @@
 """What inventory keeps in PostgreSQL beyond Django's tables: the delete guards standing in for
 the foreign keys the posting writer checks set-based, and room on every page of the transaction
-table (fillfactor 50) so a close's updates of settled amounts stay HOT (docs/benchmarks.md)."""
+table (fillfactor 50) so a close's updates of settled amounts stay HOT (docs/benchmarks.md), and
+refs in byte order (collation "C") so the unique index on ref serves prefix searches."""
 
 from django.conf import settings
 from django.db import migrations
@@ -27,9 +28,14 @@ CREATE TRIGGER inventory_site_kept_by_transactions AFTER DELETE ON inventory_sit
 CREATE TRIGGER inventory_warehouse_kept_by_transactions AFTER DELETE ON inventory_warehouse REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION costbook_refuse_delete_referenced('inventory_inventorytransaction', 'warehouse_id');
 
 ALTER TABLE inventory_inventorytransaction SET (fillfactor=50);
+
+-- Refs compared byte by byte, so the unique index on ref also serves a prefix search (the API's
+-- ref_prefix: LIKE 'PO-2026%'), which under a linguistic collation reads the whole table.
+ALTER TABLE inventory_inventorytransaction ALTER COLUMN ref TYPE varchar(60) COLLATE "C";
 """
 
 BACKWARD = r"""
+ALTER TABLE inventory_inventorytransaction ALTER COLUMN ref TYPE varchar(60) COLLATE "default";
 ALTER TABLE inventory_inventorytransaction RESET (fillfactor);
 DROP TRIGGER IF EXISTS inventory_warehouse_kept_by_transactions ON inventory_warehouse;
 DROP TRIGGER IF EXISTS inventory_site_kept_by_transactions ON inventory_site;

@@ -211,6 +211,20 @@ def test_it_pages_and_filters_the_list_in_a_stable_order(company, carl_api):
     assert carl_api.get(URL + "?page=99").status_code == 404
 
 
+@pytest.mark.postgres
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="PostgreSQL's plans")
+def test_a_ref_prefix_is_found_through_the_ref_index_not_by_reading_every_transaction(company):
+    # Refs are compared byte by byte (inventory migration 0003_database), so LIKE 'prefix%' becomes a
+    # range of the unique index on ref; under a linguistic collation it could only filter a scan.
+    from api.selectors import transaction_list
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = transaction_list(ref_prefix="PO-2026").explain()
+
+    assert "Index Cond: (((ref)::text >= 'PO-2026'::text) AND ((ref)::text < 'PO-2027'::text))" in plan
+
+
 @pytest.mark.skipif("connection.vendor != 'postgresql'", reason="SQLite has one writer at a time")
 @pytest.mark.django_db(transaction=True)
 def test_it_answers_201_and_200_when_two_clients_send_the_same_batch_at_once(company, carl_clerk):
