@@ -77,7 +77,8 @@ class Voucher(models.Model):
     source = models.CharField(max_length=20, choices=Source.choices)
     # No database foreign keys (PostgreSQL would queue a check for every voucher written, empty or
     # not): vouchers_write checks them set-based and the tables referred to refuse deletes (ledger
-    # migration 0002_database). A reversal is rare: indexed only where set.
+    # migration 0002_database for vouchers, inventory 0003_database for users). A reversal is rare:
+    # indexed only where set.
     reverses = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by", db_index=False,
         db_constraint=False,

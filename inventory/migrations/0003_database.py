@@ -50,10 +50,12 @@ DROP TRIGGER IF EXISTS inventory_costdimension_kept_by_transactions ON inventory
 """
 
 
-# The user who posted a transaction (no index: users are deleted rarely, and never one who posted).
-USER_GUARD = ("CREATE TRIGGER inventory_user_kept_by_transactions AFTER DELETE ON {table} REFERENCING OLD TABLE AS gone "
+# The user who posted a transaction or wrote a voucher, one guard for both (the user model is
+# swappable, so its table is named here; a transaction's user has no index: users are deleted
+# rarely, and never one who posted).
+USER_GUARD = ("CREATE TRIGGER inventory_user_kept_by_postings AFTER DELETE ON {table} REFERENCING OLD TABLE AS gone "
               "FOR EACH STATEMENT EXECUTE FUNCTION costbook_refuse_delete_referenced('inventory_inventorytransaction', "
-              "'created_by_id')")
+              "'created_by_id', 'ledger_voucher', 'created_by_id')")
 
 
 def forward(apps, schema_editor):
@@ -66,7 +68,7 @@ def forward(apps, schema_editor):
 def backward(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         table = apps.get_model(settings.AUTH_USER_MODEL)._meta.db_table
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS inventory_user_kept_by_transactions ON {schema_editor.quote_name(table)}",
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS inventory_user_kept_by_postings ON {schema_editor.quote_name(table)}",
                               params=None)
         schema_editor.execute(BACKWARD, params=None)
 

@@ -3,10 +3,10 @@ voucher at commit (the statement trigger notes the vouchers a statement left off
 deferred constraint trigger checks them whole), updates and deletes of lines checked row by row
 (the voucher a line leaves as well as the one it is in), the voucher
 feed's position (the writing transaction id), and the delete guards that stand in for foreign keys
-the bulk writers check set-based (docs/benchmarks.md; their function is common 0002_database's).
+the bulk writers check set-based (docs/benchmarks.md; their function is common 0002_database's;
+the guard on the user table, for vouchers and transactions alike, is inventory 0003_database's).
 SQLite (make run) has none of it; there the services' own checks stand."""
 
-from django.conf import settings
 from django.db import migrations
 
 FORWARD = r"""
@@ -28,11 +28,10 @@ DECLARE
     checked_id bigint;
     difference numeric;
 BEGIN
-    -- The voucher a line left (deleted, or moved to another voucher) and the one it is in now.
-    FOR checked_id IN
-        SELECT DISTINCT v FROM unnest(ARRAY[CASE WHEN TG_OP <> 'INSERT' THEN OLD.voucher_id END,
-                                            CASE WHEN TG_OP <> 'DELETE' THEN NEW.voucher_id END]) AS v
-         WHERE v IS NOT NULL
+    -- A deleted or changed line's voucher, and the voucher a line is moved to (fired on delete
+    -- and update only: inserts are noted per statement).
+    FOREACH checked_id IN ARRAY CASE WHEN TG_OP = 'UPDATE' AND NEW.voucher_id <> OLD.voucher_id
+                                     THEN ARRAY[OLD.voucher_id, NEW.voucher_id] ELSE ARRAY[OLD.voucher_id] END
     LOOP
         SELECT COALESCE(SUM(debit), 0) - COALESCE(SUM(credit), 0) INTO difference
           FROM ledger_voucherline WHERE voucher_id = checked_id;
@@ -121,23 +120,13 @@ DROP TABLE IF EXISTS ledger_voucher_balance_check;
 """
 
 
-# The user who wrote a voucher (indexed: Django's PROTECT looks there before a user is deleted).
-USER_GUARD = ("CREATE TRIGGER ledger_user_kept_by_vouchers AFTER DELETE ON {table} REFERENCING OLD TABLE AS gone "
-              "FOR EACH STATEMENT EXECUTE FUNCTION costbook_refuse_delete_referenced('ledger_voucher', 'created_by_id')")
-
-
 def forward(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(FORWARD, params=None)
-        table = apps.get_model(settings.AUTH_USER_MODEL)._meta.db_table
-        schema_editor.execute(USER_GUARD.format(table=schema_editor.quote_name(table)), params=None)
 
 
 def backward(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        table = apps.get_model(settings.AUTH_USER_MODEL)._meta.db_table
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS ledger_user_kept_by_vouchers ON {schema_editor.quote_name(table)}",
-                              params=None)
         schema_editor.execute(BACKWARD, params=None)
 
 
@@ -145,6 +134,5 @@ class Migration(migrations.Migration):
     dependencies = [
         ("ledger", "0001_initial"),
         ("common", "0002_database"),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
     operations = [migrations.RunPython(forward, backward)]
